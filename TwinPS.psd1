@@ -1,0 +1,46 @@
+@{
+    RootModule           = 'TwinPS.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '6f1c2d3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f'
+    Author               = 'TwinPS contributors'
+    CompanyName          = 'TwinPS'
+    Copyright            = '(c) TwinPS contributors. MIT License.'
+    Description          = 'Azure IoT Hub device twins from PowerShell: read twins, set desired properties and tags with ETag safety, query the fleet with the IoT Hub query language, manage devices, act as a device over MQTT, and test it all offline against a bundled local IoT Hub emulator.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('TwinPS.Format.ps1xml', 'TwinPS.Hub.Format.ps1xml', 'TwinPS.Device.Format.ps1xml')
+    TypesToProcess       = @('TwinPS.Types.ps1xml')
+    CmdletsToExport      = @(
+        'Connect-IoTHub'
+        'Disconnect-IoTHub'
+        'Get-IoTHubConnection'
+        'Start-IoTHubEmulator'
+        'Stop-IoTHubEmulator'
+        'Get-IoTTwin'
+        'Set-IoTTwinDesired'
+        'Update-IoTTwinTag'
+        'Update-IoTTwin'
+        'Set-IoTTwin'
+        'Search-IoTTwin'
+        'New-IoTDevice'
+        'Get-IoTDevice'
+        'Set-IoTDevice'
+        'Remove-IoTDevice'
+        'Get-IoTDeviceConnectionString'
+        'Connect-IoTDevice'
+        'Disconnect-IoTDevice'
+        'Get-IoTDeviceTwin'
+        'Update-IoTTwinReported'
+        'Wait-IoTTwinDesired'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Azure', 'IoT', 'IoTHub', 'DeviceTwin', 'Twin', 'MQTT', 'Emulator')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'First preview: backend twin cmdlets, device cmdlets over MQTT, local IoT Hub emulator.'
+        }
+    }
+}

@@ -1,0 +1,332 @@
+'use strict';
+// TwinPS conformance suite: Microsoft's official Azure IoT Node.js SDKs (azure-iothub for the service
+// REST API, azure-iot-device + azure-iot-device-mqtt for the device MQTT protocol) driven against the
+// TwinPS emulator. If the official SDKs cannot tell the emulator from IoT Hub on these steps, neither
+// can users' scripts.
+//
+// Environment:
+//   SERVICE_CONNECTION_STRING  iothubowner connection string; HostName may carry a port (localhost:8443)
+//   MQTT_PORT                  the emulator's MQTT/TLS port (device steps; SKIP_DEVICE=1 skips them)
+//   NODE_EXTRA_CA_CERTS        the emulator's CA certificate (PEM), so TLS verification stays on
+// Output: one line per step, 'PASS <step>' or 'FAIL <step>: <reason>', then 'N passed, N failed'.
+
+const https = require('https');
+const crypto = require('crypto');
+const iothub = require('azure-iothub');
+const { RestApiClient } = require('azure-iot-http-base');
+const { SharedAccessSignature } = require('azure-iothub');
+const deviceSdk = require('azure-iot-device');
+const { Mqtt } = require('azure-iot-device-mqtt');
+const { NoRetry } = require('azure-iot-common');
+
+const STEP_TIMEOUT_MS = 20000;
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function parseConnectionString(text) {
+  const parts = {};
+  for (const piece of text.split(';')) {
+    const at = piece.indexOf('=');
+    if (at > 0) parts[piece.slice(0, at)] = piece.slice(at + 1);
+  }
+  return parts;
+}
+
+function splitHost(hostName) {
+  const match = /^(.*):(\d+)$/.exec(hostName);
+  return match ? { host: match[1], port: Number(match[2]) } : { host: hostName, port: 443 };
+}
+
+const serviceConnectionString = process.env.SERVICE_CONNECTION_STRING;
+if (!serviceConnectionString) {
+  console.error('SERVICE_CONNECTION_STRING is required.');
+  process.exit(2);
+}
+const service = parseConnectionString(serviceConnectionString);
+const endpoint = splitHost(service.HostName || '');
+if (!LOOPBACK.has(endpoint.host)) {
+  console.error(`Refusing to run against '${endpoint.host}': this suite only talks to the local emulator.`);
+  process.exit(2);
+}
+const skipDevice = process.env.SKIP_DEVICE === '1';
+const mqttPort = Number(process.env.MQTT_PORT || '8883');
+
+// The service SDK hands HostName to https.request as the host name, so 'localhost:8443' cannot be dialled.
+// This agent dials the port from the connection string; the request, Host header and token are unchanged.
+class PortMappingAgent extends https.Agent {
+  createConnection(options, callback) {
+    return super.createConnection({ ...options, host: endpoint.host, port: endpoint.port, servername: endpoint.host }, callback);
+  }
+}
+const agent = new PortMappingAgent({ keepAlive: true });
+
+class PortMappedRestApiClient extends RestApiClient {
+  setOptions(options) {
+    super.setOptions({ ...options, http: { ...(options && options.http), agent } });
+  }
+}
+
+function newRegistry(connectionString) {
+  const parts = parseConnectionString(connectionString);
+  const config = {
+    host: parts.HostName,
+    sharedAccessSignature: SharedAccessSignature.create(parts.HostName, parts.SharedAccessKeyName, parts.SharedAccessKey, Date.now()),
+  };
+  return new iothub.Registry(config, new PortMappedRestApiClient(config, 'azure-iothub/1.16.6'));
+}
+
+const registry = newRegistry(serviceConnectionString);
+const suffix = crypto.randomBytes(4).toString('hex');
+const deviceA = `conf-${suffix}-a`;
+const deviceB = `conf-${suffix}-b`;
+const deviceC = `conf-${suffix}-c`;
+const plant = `Plant-${suffix}`;
+const state = {};
+const results = [];
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function step(name, body) {
+  try {
+    await withTimeout(Promise.resolve().then(body), STEP_TIMEOUT_MS, name);
+    results.push(true);
+    console.log(`PASS ${name}`);
+  } catch (error) {
+    results.push(false);
+    console.log(`FAIL ${name}: ${error && error.message ? error.message : error}`);
+  }
+}
+
+async function expectError(promise, expectedName) {
+  try {
+    await promise;
+  } catch (error) {
+    if (error.constructor.name !== expectedName) fail(`expected ${expectedName}, got ${error.constructor.name}: ${error.message}`);
+    return error;
+  }
+  return fail(`expected ${expectedName}, but the call succeeded`);
+}
+
+async function queryAll(sql, pageSize) {
+  const query = registry.createQuery(sql, pageSize);
+  const pages = [];
+  do {
+    const { result, message } = await query.next();
+    pages.push({ items: result, continuation: message.headers['x-ms-continuation'], itemType: message.headers['x-ms-item-type'] });
+    if (pages.length > 50) fail('more than 50 pages: the continuation never ended');
+  } while (query.hasMoreResults);
+  return pages;
+}
+
+function until(predicate, what, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const value = predicate();
+      if (value) { clearInterval(timer); resolve(value); } else if (Date.now() - started > timeoutMs) {
+        clearInterval(timer); reject(new Error(`${what} did not happen within ${timeoutMs} ms`));
+      }
+    }, 20);
+  });
+}
+
+async function serviceSteps() {
+  await step('create-device-with-generated-keys', async () => {
+    // The SDK sends empty-string keys; the hub must generate them.
+    const { responseBody: device } = await registry.create({ deviceId: deviceA });
+    if (device.deviceId !== deviceA) fail(`deviceId echoed as ${device.deviceId}`);
+    const key = device.authentication && device.authentication.symmetricKey && device.authentication.symmetricKey.primaryKey;
+    if (!key || Buffer.from(key, 'base64').length < 16) fail('no generated primary key in the response');
+    if (device.status !== 'enabled') fail(`status is ${device.status}`);
+    state.deviceKey = key;
+  });
+
+  await step('create-device-with-given-keys-and-tags', async () => {
+    const primaryKey = crypto.randomBytes(32).toString('base64');
+    const secondaryKey = crypto.randomBytes(32).toString('base64');
+    const { responseBody: device } = await registry.create({
+      deviceId: deviceB, status: 'enabled', authentication: { symmetricKey: { primaryKey, secondaryKey } },
+    });
+    if (device.authentication.symmetricKey.primaryKey !== primaryKey) fail('given primary key not kept');
+    await registry.updateTwin(deviceB, { tags: { location: { plant } } }, '*');
+    await registry.create({ deviceId: deviceC });
+    await registry.updateTwin(deviceC, { tags: { location: { plant } } }, '*');
+  });
+
+  await step('create-existing-device-409', async () => {
+    await expectError(registry.create({ deviceId: deviceA }), 'DeviceAlreadyExistsError');
+  });
+
+  await step('get-device', async () => {
+    const { responseBody: device } = await registry.get(deviceA);
+    if (device.deviceId !== deviceA || device.status !== 'enabled') fail(`unexpected device ${JSON.stringify(device)}`);
+    if (!device.etag) fail('device has no etag');
+  });
+
+  await step('get-unknown-device-404', async () => {
+    await expectError(registry.get(`${deviceA}-missing`), 'DeviceNotFoundError');
+  });
+
+  await step('get-twin', async () => {
+    const { responseBody: twin } = await registry.getTwin(deviceA);
+    if (twin.deviceId !== deviceA) fail('twin deviceId mismatch');
+    if (!twin.etag) fail('twin has no etag');
+    if (typeof twin.properties.desired.$version !== 'number') fail('desired $version is not a number');
+    if (typeof twin.properties.reported.$version !== 'number') fail('reported $version is not a number');
+    state.twin = twin;
+  });
+
+  await step('update-twin-with-etag', async () => {
+    // Twin.update copies the result into the same object, so keep what we compare against first.
+    const twin = state.twin;
+    const before = { etag: twin.etag, desiredVersion: twin.properties.desired.$version };
+    const { responseBody: after } = await twin.update({
+      tags: { location: { plant, region: 'US' } },
+      properties: { desired: { telemetry: { interval: 30, unit: 's' } } },
+    });
+    if (after.etag === before.etag) fail('etag did not change');
+    if (after.tags.location.plant !== plant) fail('tag not applied');
+    if (after.properties.desired.telemetry.interval !== 30) fail('desired not applied');
+    if (after.properties.desired.$version !== before.desiredVersion + 1) fail('desired $version did not go up by 1');
+    state.staleEtag = before.etag;
+    state.currentEtag = after.etag;
+  });
+
+  await step('stale-etag-412', async () => {
+    await expectError(registry.updateTwin(deviceA, { tags: { stale: true } }, state.staleEtag), 'InvalidEtagError');
+    const { responseBody: twin } = await registry.getTwin(deviceA);
+    if (twin.tags.stale !== undefined) fail('the rejected patch was applied');
+    if (twin.etag !== state.currentEtag) fail('etag moved on a rejected patch');
+  });
+
+  await step('null-removes-desired-key', async () => {
+    const { responseBody: twin } = await registry.updateTwin(deviceA, { properties: { desired: { telemetry: { unit: null } } } }, '*');
+    if ('unit' in twin.properties.desired.telemetry) fail('null did not remove the key');
+    if (twin.properties.desired.telemetry.interval !== 30) fail('sibling key lost');
+  });
+
+  await step('query-paging', async () => {
+    const pages = await queryAll(`SELECT * FROM devices WHERE tags.location.plant = '${plant}'`, 1);
+    if (pages.length < 3) fail(`expected 3 pages of 1, got ${pages.length}`);
+    if (!pages[0].continuation) fail('no x-ms-continuation on the first page');
+    if (pages[pages.length - 1].continuation !== undefined) fail('x-ms-continuation present on the last page');
+    const ids = pages.flatMap((p) => p.items.map((t) => t.deviceId)).sort();
+    const expected = [deviceA, deviceB, deviceC].sort();
+    if (JSON.stringify(ids) !== JSON.stringify(expected)) fail(`got ${JSON.stringify(ids)}`);
+    if (pages[0].itemType !== 'Twin') fail(`x-ms-item-type is ${pages[0].itemType}`);
+  });
+
+  await step('query-projection-and-count', async () => {
+    const rows = (await queryAll(`SELECT deviceId, tags.location.region FROM devices WHERE tags.location.plant = '${plant}' AND deviceId = '${deviceA}'`)).flatMap((p) => p.items);
+    if (rows.length !== 1 || rows[0].deviceId !== deviceA || rows[0].region !== 'US') fail(`projection rows ${JSON.stringify(rows)}`);
+    const count = (await queryAll(`SELECT COUNT() AS n FROM devices WHERE tags.location.plant = '${plant}'`)).flatMap((p) => p.items);
+    if (count.length !== 1 || count[0].n !== 3) fail(`count rows ${JSON.stringify(count)}`);
+  });
+
+  await step('invalid-query-400', async () => {
+    await expectError(registry.createQuery('SELECT * FORM devices').next(), 'ArgumentError');
+  });
+
+  await step('wrong-key-401', async () => {
+    const wrong = serviceConnectionString.replace(/SharedAccessKey=[^;]*/, `SharedAccessKey=${crypto.randomBytes(32).toString('base64')}`);
+    await expectError(newRegistry(wrong).get(deviceA), 'UnauthorizedError');
+  });
+}
+
+async function deviceSteps() {
+  const deviceConnectionString = `HostName=${endpoint.host};DeviceId=${deviceA};SharedAccessKey=${state.deviceKey};GatewayHostName=${endpoint.host}:${mqttPort}`;
+  const client = deviceSdk.Client.fromConnectionString(deviceConnectionString, Mqtt);
+  // No retries: an error must show at once, not hide behind the SDK's back-off.
+  client.setRetryPolicy(new NoRetry());
+  const received = [];
+  const updateReported = (patch) => new Promise((resolve, reject) => {
+    state.deviceTwin.properties.reported.update(patch, (error) => (error ? reject(error) : resolve()));
+  });
+
+  await step('device-connect-mqtt', async () => {
+    await client.open();
+  });
+
+  await step('device-get-twin', async () => {
+    state.deviceTwin = await client.getTwin();
+    const desired = state.deviceTwin.properties.desired;
+    if (!desired.telemetry || desired.telemetry.interval !== 30) fail(`desired seen by the device: ${JSON.stringify(desired)}`);
+    if (typeof desired.$version !== 'number') fail('desired $version missing');
+  });
+
+  await step('device-patch-reported', async () => {
+    await updateReported({ temperature: 21.5, connectivity: 'cellular' });
+  });
+
+  await step('device-receives-desired-patch', async () => {
+    state.deviceTwin.on('properties.desired', (patch) => received.push(patch));
+    // The SDK emits the full desired document once on subscription; wait for the patch we send next.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { responseBody: twin } = await registry.updateTwin(deviceA, { properties: { desired: { fanSpeed: 3 } } }, '*');
+    const patch = await until(() => received.find((p) => p.fanSpeed === 3 && !('telemetry' in p)), 'the desired patch');
+    if (patch.$version !== twin.properties.desired.$version) fail(`patch $version ${patch.$version}, twin ${twin.properties.desired.$version}`);
+  });
+
+  await step('service-sees-reported-in-twin', async () => {
+    const { responseBody: twin } = await registry.getTwin(deviceA);
+    if (twin.properties.reported.connectivity !== 'cellular' || twin.properties.reported.temperature !== 21.5) fail(`reported ${JSON.stringify(twin.properties.reported)}`);
+    if (twin.connectionState !== 'Connected') fail(`connectionState ${twin.connectionState}`);
+  });
+
+  await step('query-reported', async () => {
+    const rows = (await queryAll(`SELECT deviceId FROM devices WHERE properties.reported.connectivity = 'cellular' AND tags.location.plant = '${plant}'`)).flatMap((p) => p.items);
+    if (rows.length !== 1 || rows[0].deviceId !== deviceA) fail(`rows ${JSON.stringify(rows)}`);
+  });
+
+  await step('device-invalid-reported-key-rejected', async () => {
+    let rejected = false;
+    try { await updateReported({ 'bad key': 1 }); } catch { rejected = true; }
+    if (!rejected) fail('a key with a space was accepted');
+    const { responseBody: twin } = await registry.getTwin(deviceA);
+    if ('bad key' in twin.properties.reported) fail('the rejected patch was applied');
+  });
+
+  await step('device-close', async () => {
+    await client.close();
+  });
+
+  await step('device-wrong-key-refused', async () => {
+    const wrong = deviceConnectionString.replace(/SharedAccessKey=[^;]*/, `SharedAccessKey=${crypto.randomBytes(32).toString('base64')}`);
+    const bad = deviceSdk.Client.fromConnectionString(wrong, Mqtt);
+    bad.setRetryPolicy(new NoRetry());
+    let refused = false;
+    try { await bad.open(); } catch { refused = true; } finally { await bad.close().catch(() => {}); }
+    if (!refused) fail('a device with a wrong key connected');
+  });
+}
+
+async function cleanupSteps() {
+  await step('delete-devices', async () => {
+    for (const id of [deviceA, deviceB, deviceC]) await registry.delete(id);
+    const error = await expectError(registry.getTwin(deviceA), 'DeviceNotFoundError');
+    if (!/DeviceNotFound|not registered|not found/i.test(error.message)) fail(`message '${error.message}'`);
+  });
+}
+
+(async () => {
+  await serviceSteps();
+  if (!skipDevice) await deviceSteps();
+  await cleanupSteps();
+  const passed = results.filter(Boolean).length;
+  const failed = results.length - passed;
+  console.log(`${passed} passed, ${failed} failed`);
+  agent.destroy();
+  process.exit(failed === 0 ? 0 : 1);
+})().catch((error) => {
+  console.log(`FAIL harness: ${error && error.stack ? error.stack : error}`);
+  process.exit(1);
+});
