@@ -1,0 +1,26 @@
+using System.Net.Http;
+using Azure;
+using Azure.Core;
+
+namespace TwinPS.Client.Http;
+
+/// <summary>
+/// Retries 429, 500, 503 and 504 and transient network failures (I/O errors, connection failures, per-try timeouts);
+/// never any other status (no 4xx except 429).
+/// </summary>
+internal sealed class IoTHubResponseClassifier : ResponseClassifier
+{
+    public static bool IsRetriableStatus(int status) => status is 429 or 500 or 503 or 504;
+
+    public override bool IsRetriableResponse(HttpMessage message) => IsRetriableStatus(message.Response.Status);
+
+    public override bool IsRetriableException(Exception exception) =>
+        exception is IOException or HttpRequestException or TimeoutException
+        || exception is RequestFailedException { Status: 0 };
+
+    public override bool IsRetriable(HttpMessage message, Exception exception) =>
+        IsRetriableException(exception)
+        || (exception is OperationCanceledException && !message.CancellationToken.IsCancellationRequested);
+
+    public override bool IsErrorResponse(HttpMessage message) => message.Response.Status >= 400;
+}
