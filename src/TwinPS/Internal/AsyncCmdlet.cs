@@ -165,14 +165,22 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// Asks ShouldProcess on the pipeline thread and returns its answer; cancelled when the
     /// pipeline stops.
     /// </summary>
-    public Task<bool> ShouldProcessSafe(string target, string action)
+    public Task<bool> ShouldProcessSafe(string target, string action) =>
+        InvokeOnPipelineThreadAsync(() => ShouldProcess(target, action));
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on the pipeline thread (where session state, ShouldProcess and
+    /// the host may be used) and returns its result; cancelled when the pipeline stops.
+    /// </summary>
+    protected Task<T> InvokeOnPipelineThreadAsync<T>(Func<T> call)
     {
+        ArgumentNullException.ThrowIfNull(call);
         if (Environment.CurrentManagedThreadId == _pipelineThreadId)
         {
-            return Task.FromResult(ShouldProcess(target, action));
+            return Task.FromResult(call());
         }
 
-        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         CancellationToken token = CancellationToken;
         CancellationTokenRegistration registration = token.Register(() => answer.TrySetCanceled(token));
         _ = answer.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None,
@@ -181,12 +189,12 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
         {
             try
             {
-                answer.TrySetResult(ShouldProcess(target, action));
+                answer.TrySetResult(call());
             }
             catch (Exception ex)
             {
-                // e.g. PipelineStoppedException when the user stops at the prompt: the pipeline
-                // thread rethrows it below; the worker sees cancellation.
+                // e.g. PipelineStoppedException when the user stops at a prompt: the pipeline
+                // thread rethrows it; the worker sees the failure.
                 answer.TrySetException(ex);
                 throw;
             }

@@ -168,10 +168,15 @@ public sealed class Twin
         return wrapped;
     }
 
-    private JsonObject? Section(string name) =>
-        _json["properties"] is JsonObject properties ? properties[name] as JsonObject : null;
+    /// <summary>A copy of a section as the hub sent it, without the read-only <c>$metadata</c>/<c>$version</c>.</summary>
+    internal JsonObject GetSectionJson(TwinPS.Protocol.TwinSectionKind kind) => WithoutReadOnly(kind switch
+    {
+        TwinPS.Protocol.TwinSectionKind.Tags => _json["tags"] as JsonObject,
+        TwinPS.Protocol.TwinSectionKind.Desired => Section("desired"),
+        _ => Section("reported"),
+    });
 
-    private static object ToObject(JsonObject? section)
+    internal static JsonObject WithoutReadOnly(JsonObject? section)
     {
         var copy = new JsonObject();
         if (section is not null)
@@ -185,8 +190,13 @@ public sealed class Twin
             }
         }
 
-        return PSObjectJson.ToPowerShell(copy)!;
+        return copy;
     }
+
+    private JsonObject? Section(string name) =>
+        _json["properties"] is JsonObject properties ? properties[name] as JsonObject : null;
+
+    private static object ToObject(JsonObject? section) => PSObjectJson.ToPowerShell(WithoutReadOnly(section))!;
 
     private string? GetString(string name) =>
         _json[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;

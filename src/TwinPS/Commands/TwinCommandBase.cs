@@ -1,0 +1,109 @@
+using System.Management.Automation;
+using TwinPS.Client;
+using TwinPS.Internal;
+using TwinPS.Models;
+
+namespace TwinPS.Commands;
+
+/// <summary>
+/// Shared shape of the twin cmdlets: <c>-Connection</c>, <c>-ThrottleLimit</c>, the resolved
+/// service client, and per-item error handling (non-terminating, target = the device id).
+/// </summary>
+public abstract class TwinCommandBase : AsyncCmdlet
+{
+    /// <summary>Default number of concurrent requests.</summary>
+    public const int DefaultThrottleLimit = 8;
+
+    /// <summary>Largest allowed -ThrottleLimit.</summary>
+    public const int MaxThrottleLimit = 64;
+
+    /// <summary>The hub connection; default: the session's (Connect-IoTHub) or IOTHUB_CONNECTION_STRING.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public IoTHubConnection? Connection { get; set; }
+
+    /// <summary>How many requests run at once for many ids or piped twins.</summary>
+    [Parameter]
+    [ValidateRange(1, MaxThrottleLimit)]
+    public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    protected override int WorkThrottleLimit => ThrottleLimit;
+
+    /// <summary>The resolved connection (set in BeginProcessing).</summary>
+    internal IoTHubConnection HubConnection { get; private set; } = null!;
+
+    /// <summary>The service client of <see cref="HubConnection"/>.</summary>
+    internal IoTHubServiceClient Client => HubConnection.ServiceClient;
+
+    /// <inheritdoc/>
+    protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        HubConnection = ConnectionResolver.Resolve(this, Connection);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Runs one item's work, turning its failure into a non-terminating error targeted at the
+    /// device (authentication, permission and connection failures end the command: no other
+    /// item could succeed either).
+    /// </summary>
+    internal async Task RunItemAsync(string deviceId, string? moduleId, Func<Task> work)
+    {
+        try
+        {
+            await work().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            ErrorRecord record = ErrorRecords.FromException(ex, deviceId, moduleId);
+            if (IsFatalForAllItems(ex))
+            {
+                ThrowTerminatingErrorSafe(record);
+            }
+            else
+            {
+                WriteErrorSafe(record);
+            }
+        }
+    }
+
+    /// <summary>Validates ids before any request; writes a non-terminating error and returns false when invalid.</summary>
+    internal bool ValidateIds(string? deviceId, string? moduleId)
+    {
+        try
+        {
+            TwinPS.Protocol.IdentityRules.ValidateDeviceId(deviceId);
+            if (moduleId is not null)
+            {
+                TwinPS.Protocol.IdentityRules.ValidateModuleId(moduleId, allowSystemModules: true);
+            }
+
+            return true;
+        }
+        catch (TwinPS.Protocol.IoTHubProtocolException ex)
+        {
+            WriteErrorSafe(ErrorRecords.FromException(ex, deviceId, moduleId));
+            return false;
+        }
+    }
+
+    /// <summary>Writes a twin (with the TwinPS.Twin type name) from any thread.</summary>
+    internal void WriteTwinSafe(IoTHubTwin twin) => WriteObjectSafe(new Twin(twin).ToPSObject());
+
+    /// <inheritdoc/>
+    protected override ErrorRecord CreateTerminatingErrorRecord(Exception exception) =>
+        ErrorRecords.FromException(exception, deviceId: null, moduleId: null);
+
+    private static bool IsFatalForAllItems(Exception exception) => exception is IoTHubServiceException
+    {
+        Status: 401 or 403,
+    } or IoTHubServiceException { ErrorCode: IoTHubServiceException.ConnectionErrorCode };
+
+    /// <summary>Empty module ids (e.g. from a device twin piped by property name) mean "device twin".</summary>
+    internal static string? NormalizeModuleId(string? moduleId) => string.IsNullOrEmpty(moduleId) ? null : moduleId;
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Management.Automation;
+using System.Text.Json.Nodes;
+using TwinPS.Client;
+using TwinPS.Internal;
+using TwinPS.Models;
+using TwinPS.Protocol;
+
+namespace TwinPS.Commands;
+
+/// <summary>
+/// Shared shape of the twin writers: ids or piped twins (<c>-DeviceId</c>/<c>-ModuleId</c>/<c>-ETag</c>
+/// by value and by property name, or <c>-InputObject</c>), <c>-Force</c> (If-Match: * and no
+/// confirmation), <c>-PassThru</c>, one ShouldProcess per twin showing the exact request, and
+/// concurrent requests (<c>-ThrottleLimit</c>).
+/// </summary>
+public abstract class TwinWriteCommandBase : TwinCommandBase
+{
+    /// <summary>Parameter set of ids (the default).</summary>
+    protected const string ByIdSet = "ById";
+
+    /// <summary>Parameter set of piped twin objects.</summary>
+    protected const string ByTwinSet = "ByTwin";
+
+    private bool _skipConfirmation;
+    private bool _confirmHighImpact;
+    private bool _yesToAll;
+    private bool _noToAll;
+
+    /// <summary>The device id(s) whose twins to change.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] DeviceId { get; set; } = [];
+
+    /// <summary>The module id, to change module twins instead of device twins.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? ModuleId { get; set; }
+
+    /// <summary>Write only if the twin still has this etag (If-Match); a piped twin supplies its own.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? ETag { get; set; }
+
+    /// <summary>A twin (from Get-IoTTwin or Search-IoTTwin): its device id, module id and etag are used.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByTwinSet)]
+    [ValidateNotNull]
+    public Twin? InputObject { get; set; }
+
+    /// <summary>Write unconditionally (If-Match: *) and without asking for confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Write the updated twin to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>
+    /// True when this invocation changes whole sections (e.g. -Replace): it is then confirmed as if
+    /// ConfirmImpact were High, unless -Force or -Confirm:$false.
+    /// </summary>
+    protected virtual bool IsHighImpact => false;
+
+    /// <inheritdoc/>
+    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);
+        bool confirmBound = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? c);
+        bool confirm = confirmBound && LanguagePrimitives.IsTrue(c);
+        (bool whatIfPreference, object? confirmPreference) = await InvokeOnPipelineThreadAsync(
+            () => (LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")), GetVariableValue("ConfirmPreference"))).ConfigureAwait(false);
+        bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) ? LanguagePrimitives.IsTrue(w) : whatIfPreference;
+        _skipConfirmation = Force.IsPresent && !confirm && !whatIf;
+
+        // A cmdlet's ConfirmImpact is fixed; -Replace is as destructive as ConfirmImpact High, so
+        // ask (ShouldContinue) where PowerShell would have asked for a High-impact command.
+        bool preferenceAsksForHigh = !LanguagePrimitives.TryConvertTo(confirmPreference, out ConfirmImpact level) || level != ConfirmImpact.None;
+        _confirmHighImpact = IsHighImpact && !Force.IsPresent && !whatIf && !confirmBound && preferenceAsksForHigh;
+
+        PrepareInput();
+    }
+
+    /// <summary>Converts and validates the cmdlet's input once, before any request (throws to end the command).</summary>
+    protected abstract void PrepareInput();
+
+    /// <summary>Writes one twin: build the request, <see cref="ConfirmAsync"/>, send, PassThru.</summary>
+    private protected abstract Task WriteTwinAsync(TwinTarget target, CancellationToken cancellationToken);
+
+    /// <inheritdoc/>
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        foreach (TwinTarget target in CurrentTargets())
+        {
+            if (!ValidateIds(target.DeviceId, target.ModuleId))
+            {
+                continue;
+            }
+
+            await EnqueueWork(token => RunItemAsync(target.DeviceId, target.ModuleId,
+                () => WriteTwinAsync(target, token))).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>ShouldProcess for one twin (skipped with -Force unless -WhatIf or -Confirm).</summary>
+    private protected Task<bool> ConfirmAsync(TwinTarget target, string action)
+    {
+        if (_skipConfirmation)
+        {
+            return Task.FromResult(true);
+        }
+
+        return InvokeOnPipelineThreadAsync(() =>
+            ShouldProcess(target.ToString(), action) &&
+            (!_confirmHighImpact || ShouldContinue(
+                $"{action}{Environment.NewLine}on {target}?", "Confirm replacement", ref _yesToAll, ref _noToAll)));
+    }
+
+    /// <summary>The If-Match value for a write: * with -Force, else the given or piped etag (none: unconditional).</summary>
+    private protected string? IfMatchFor(TwinTarget target) => Force.IsPresent ? ETags.Wildcard : target.ETag;
+
+    /// <summary>The action text of ShouldProcess: what is sent, exactly.</summary>
+    private protected static string DescribeRequest(string operation, string method, JsonObject body, string? ifMatch) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{operation}: {method} {body.ToJsonString()}{(ifMatch is null ? string.Empty : " with If-Match: " + ETags.Quote(ifMatch))}");
+
+    /// <summary>
+    /// The current section of the twin for a read-modify-write: the piped twin's own copy (no
+    /// request) or a fresh read; with the etag to make the write conditional on.
+    /// </summary>
+    private protected async Task<(JsonObject Section, string? ETag)> ReadSectionAsync(
+        TwinTarget target, TwinSectionKind kind, bool fresh, CancellationToken cancellationToken)
+    {
+        if (!fresh && target.Twin is not null)
+        {
+            return (target.Twin.GetSectionJson(kind), target.Twin.ETag);
+        }
+
+        IoTHubTwin read = await Client.GetTwinAsync(target.DeviceId, target.ModuleId, cancellationToken).ConfigureAwait(false);
+        JsonObject section = kind == TwinSectionKind.Tags ? read.Tags : read.Desired;
+        return (Twin.WithoutReadOnly(section), read.ETag);
+    }
+
+    /// <summary>Writes the updated twin when -PassThru is given (null: nothing was written).</summary>
+    private protected void PassThruTwin(IoTHubTwin? twin)
+    {
+        if (PassThru.IsPresent && twin is not null)
+        {
+            WriteTwinSafe(twin);
+        }
+    }
+
+    /// <summary>
+    /// Replaces a whole section (tags or desired) by read-modify-write: reads the section (a piped
+    /// twin's own copy, or a fresh GET), then PATCHes the difference (new values, removed keys as
+    /// null) with If-Match = the given/piped etag or the etag read, so a concurrent change fails
+    /// with PreconditionFailed instead of being lost. The other section is not touched. With
+    /// -Force it always reads fresh and retries a lost race twice. Returns null when not confirmed.
+    /// </summary>
+    private protected async Task<IoTHubTwin?> ReplaceSectionAsync(
+        TwinTarget target, TwinSectionKind kind, JsonObject replacement, string operation, CancellationToken cancellationToken)
+    {
+        const int ForcedAttempts = 3;
+        for (int attempt = 1; ; attempt++)
+        {
+            (JsonObject current, string? readETag) = await ReadSectionAsync(target, kind, fresh: Force.IsPresent, cancellationToken).ConfigureAwait(false);
+            string? ifMatch = Force.IsPresent ? readETag : target.ETag ?? readETag;
+            JsonObject difference = TwinMergePatch.ReplacementPatch(current, replacement);
+            TwinPatch patch = kind == TwinSectionKind.Tags ? new TwinPatch { Tags = difference } : new TwinPatch { Desired = difference };
+            if (attempt == 1 &&
+                !await ConfirmAsync(target, DescribeRequest(operation, "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            try
+            {
+                return await Client.UpdateTwinAsync(target.DeviceId, target.ModuleId, patch, ifMatch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IoTHubServiceException ex) when (Force.IsPresent && ex.Status == 412 && attempt < ForcedAttempts)
+            {
+                WriteVerboseSafe($"The twin {target} changed while it was being replaced; reading it again.");
+            }
+        }
+    }
+
+    private IEnumerable<TwinTarget> CurrentTargets()
+    {
+        if (ParameterSetName == ByTwinSet)
+        {
+            Twin twin = InputObject!;
+            yield return new TwinTarget(twin.DeviceId, twin.ModuleId, twin.ETag, twin);
+            yield break;
+        }
+
+        string? moduleId = NormalizeModuleId(ModuleId);
+        string? etag = string.IsNullOrEmpty(ETag) ? null : ETag;
+        foreach (string id in DeviceId)
+        {
+            yield return new TwinTarget(id, moduleId, etag, null);
+        }
+    }
+}
+
+/// <summary>One twin to write: ids, the etag to make the write conditional on, and the piped twin if any.</summary>
+internal sealed record TwinTarget(string DeviceId, string? ModuleId, string? ETag, Twin? Twin)
+{
+    /// <summary><c>deviceId</c> or <c>deviceId/moduleId</c>.</summary>
+    public override string ToString() => ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId;
+}
