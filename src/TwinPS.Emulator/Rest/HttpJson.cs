@@ -1,0 +1,52 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using TwinPS.Protocol;
+
+namespace TwinPS.Emulator.Rest;
+
+/// <summary>Writes JSON responses and IoT Hub error responses with the hub's headers.</summary>
+internal static class HttpJson
+{
+    public const string JsonContentType = "application/json; charset=utf-8";
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
+
+    /// <summary>Writes a JSON body produced by <paramref name="write"/> with a Content-Length.</summary>
+    public static Task WriteAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            write(writer);
+        }
+
+        return WriteBytesAsync(context, status, buffer.WrittenMemory);
+    }
+
+    /// <summary>Writes pre-serialised JSON bytes.</summary>
+    public static Task WriteBytesAsync(HttpContext context, int status, ReadOnlyMemory<byte> json)
+    {
+        HttpResponse response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = JsonContentType;
+        response.ContentLength = json.Length;
+        return response.Body.WriteAsync(json).AsTask();
+    }
+
+    /// <summary>Writes the classic error envelope with <c>iothub-errorcode</c> (and <c>IotHubErrorCode</c>) headers.</summary>
+    public static Task WriteErrorAsync(HttpContext context, IoTHubErrorCode code, string message)
+    {
+        HttpResponse response = context.Response;
+        if (response.HasStarted) return Task.CompletedTask;
+        response.Clear();
+        string trackingId = IoTHubErrors.NewTrackingId();
+        string name = IoTHubErrors.NameOf(code);
+        response.Headers[IoTHubErrorEnvelope.ErrorCodeHeader] = name;
+        response.Headers["IotHubErrorCode"] = name;
+        response.Headers["x-ms-request-id"] = trackingId;
+        string body = IoTHubErrorEnvelope.WriteClassic(code, message, trackingId, DateTimeOffset.UtcNow);
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(body);
+        return WriteBytesAsync(context, IoTHubErrors.HttpStatusOf(code), bytes);
+    }
+}

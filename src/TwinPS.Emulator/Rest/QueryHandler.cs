@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using TwinPS.Emulator.Domain;
+using TwinPS.Protocol;
+using TwinPS.Query;
+using QueryCollection = TwinPS.Query.QueryCollection;
+
+namespace TwinPS.Emulator.Rest;
+
+/// <summary>
+/// POST /devices/query. Non-aggregate queries stream over the twins in (deviceId, moduleId) order and stop as soon as
+/// the page is full and one more match proves another page exists, so a page never needs the whole result; the
+/// continuation token records the last key served. Aggregates are computed over all twins and paged by row offset.
+/// </summary>
+internal sealed class QueryHandler(HubRegistry registry, QueryContinuation continuation)
+{
+    private const string ContinuationHeader = "x-ms-continuation";
+
+    public async Task QueryAsync(HttpContext context)
+    {
+        JsonObject body = await RequestBody.ReadObjectAsync(context).ConfigureAwait(false);
+        if (body["query"] is not JsonValue queryValue || !queryValue.TryGetValue(out string? text) || string.IsNullOrWhiteSpace(text))
+            throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The body must be {\"query\":\"<query text>\"}.");
+        if (text.Length > RestLimits.MaxQueryLength)
+            throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, $"The query is {text.Length} characters long; at most {RestLimits.MaxQueryLength} are allowed.");
+
+        ParsedQuery query;
+        try
+        {
+            query = IoTHubQuery.Parse(text);
+        }
+        catch (QuerySyntaxException ex)
+        {
+            throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The query is invalid. " + ex.Message);
+        }
+
+        int pageSize = PageSize(context.Request.Headers["x-ms-max-item-count"]);
+        string? token = context.Request.Headers[ContinuationHeader];
+        QueryPosition position = string.IsNullOrEmpty(token) ? new QueryPosition(null, null, 0) : continuation.Read(text, token);
+
+        var output = new MemoryStream();
+        output.WriteByte((byte)'[');
+        QueryPosition? next = query.Collection switch
+        {
+            QueryCollection.Jobs => null, // the emulator has no jobs yet: always an empty result
+            _ when query.IsAggregation => RunAggregate(query, position, pageSize, output),
+            _ => RunStreaming(query, position, pageSize, output),
+        };
+        output.WriteByte((byte)']');
+
+        context.Response.Headers["x-ms-item-type"] = query.ResultItemType;
+        if (next is not null) context.Response.Headers[ContinuationHeader] = continuation.Create(text, next);
+        await HttpJson.WriteBytesAsync(context, 200, output.GetBuffer().AsMemory(0, (int)output.Length)).ConfigureAwait(false);
+    }
+
+    private QueryPosition? RunStreaming(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output)
+    {
+        int returnedBefore = position.Offset;
+        int limit = query.Top is int top ? Math.Min(pageSize, Math.Max(0, top - returnedBefore)) : pageSize;
+        int written = 0;
+        string? lastDevice = null, lastModule = null;
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+
+        foreach ((TwinSnapshot snapshot, string deviceId, string? moduleId) in Twins(query.Collection, position))
+        {
+            JsonObject document = (JsonObject)JsonNode.Parse(snapshot.TwinJson)!;
+            if (!query.Matches(document)) continue;
+            if (written == limit)
+            {
+                // One more match exists beyond this page (and TOP allows it): there is a next page.
+                return new QueryPosition(lastDevice, lastModule, returnedBefore + written);
+            }
+
+            if (written > 0) output.WriteByte((byte)',');
+            if (query.IsSelectAll)
+            {
+                output.Write(snapshot.TwinJson);
+            }
+            else
+            {
+                writer.Reset(output);
+                query.Project(document).WriteTo(writer);
+                writer.Flush();
+            }
+
+            written++;
+            lastDevice = deviceId;
+            lastModule = moduleId;
+        }
+
+        return null;
+    }
+
+    private QueryPosition? RunAggregate(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output)
+    {
+        IEnumerable<JsonObject> documents = Twins(query.Collection, new QueryPosition(null, null, 0))
+            .Select(t => (JsonObject)JsonNode.Parse(t.Snapshot.TwinJson)!);
+        List<JsonObject> rows = query.Execute(documents).ToList();
+        int start = Math.Min(position.Offset, rows.Count);
+        int end = Math.Min(start + pageSize, rows.Count);
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        for (int i = start; i < end; i++)
+        {
+            if (i > start) output.WriteByte((byte)',');
+            writer.Reset(output);
+            rows[i].WriteTo(writer);
+            writer.Flush();
+        }
+
+        return end < rows.Count ? new QueryPosition(null, null, end) : null;
+    }
+
+    /// <summary>Twins of the collection in key order, strictly after the position's key.</summary>
+    private IEnumerable<(TwinSnapshot Snapshot, string DeviceId, string? ModuleId)> Twins(QueryCollection collection, QueryPosition after)
+    {
+        if (collection == QueryCollection.Devices)
+        {
+            string[] ids = registry.SortedDeviceIds();
+            int start = 0;
+            if (after.AfterDeviceId is not null)
+            {
+                int i = Array.BinarySearch(ids, after.AfterDeviceId, StringComparer.Ordinal);
+                start = i >= 0 ? i + 1 : ~i;
+            }
+
+            for (int i = start; i < ids.Length; i++)
+            {
+                if (registry.FindDevice(ids[i]) is TwinSnapshot s) yield return (s, ids[i], null);
+            }
+        }
+        else
+        {
+            var keys = registry.SortedModuleKeys();
+            int start = 0;
+            if (after.AfterDeviceId is not null)
+            {
+                var key = (after.AfterDeviceId, after.AfterModuleId ?? string.Empty);
+                int i = Array.BinarySearch(keys, key, ModuleKeyComparer.Instance);
+                start = i >= 0 ? i + 1 : ~i;
+            }
+
+            for (int i = start; i < keys.Length; i++)
+            {
+                if (registry.FindModule(keys[i].DeviceId, keys[i].ModuleId) is TwinSnapshot s) yield return (s, keys[i].DeviceId, keys[i].ModuleId);
+            }
+        }
+    }
+
+    private static int PageSize(string? header)
+    {
+        if (string.IsNullOrWhiteSpace(header)) return RestLimits.MaxPageSize;
+        if (!int.TryParse(header, NumberStyles.Integer, CultureInfo.InvariantCulture, out int size))
+            throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The x-ms-max-item-count header must be a whole number.");
+        return size < 1 ? RestLimits.MaxPageSize : Math.Min(size, RestLimits.MaxPageSize);
+    }
+
+    private sealed class ModuleKeyComparer : IComparer<(string DeviceId, string ModuleId)>
+    {
+        public static readonly ModuleKeyComparer Instance = new();
+
+        public int Compare((string DeviceId, string ModuleId) x, (string DeviceId, string ModuleId) y)
+        {
+            int c = string.CompareOrdinal(x.DeviceId, y.DeviceId);
+            return c != 0 ? c : string.CompareOrdinal(x.ModuleId, y.ModuleId);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using TwinPS.Emulator.Domain;
+using TwinPS.Emulator.Security;
+using TwinPS.Protocol;
+
+namespace TwinPS.Emulator.Rest;
+
+/// <summary>
+/// The REST front door: counts the request, checks api-version, authenticates the SAS token, routes, checks the
+/// policy's rights and maps every failure to the hub's classic error envelope. Never lets an exception escape.
+/// </summary>
+internal sealed partial class RestDispatcher(
+    RequestAuthenticator authenticator,
+    RequestStatistics statistics,
+    HubRegistry registry,
+    QueryContinuation continuation,
+    ILogger<RestDispatcher> logger)
+{
+    /// <summary>api-versions the service accepts (REST reference §1.1).</summary>
+    private static readonly HashSet<string> ApiVersions = new(StringComparer.Ordinal)
+    {
+        "2021-04-12", "2018-06-30", "2020-05-31-preview", "2020-09-30", "2024-03-31",
+    };
+
+    private readonly DeviceHandlers _devices = new(registry);
+    private readonly TwinHandlers _twins = new(registry);
+    private readonly QueryHandler _query = new(registry, continuation);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        statistics.CountRequest();
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            await DispatchAsync(context).ConfigureAwait(false);
+        }
+        catch (IoTHubProtocolException ex)
+        {
+            await HttpJson.WriteErrorAsync(context, ex.Code, ex.Message).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.MessageTooLarge, "The request body is too large.").ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException)
+        {
+            await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.GenericBadRequest, "The request could not be read.").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+#pragma warning disable CA1031 // last line of defence: a bug must answer 500, never crash the emulator
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogUnhandled(logger, ex, context.Request.Method, SafePath(context));
+            await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.ServerError, "The emulator hit an internal error.").ConfigureAwait(false);
+        }
+
+        statistics.CountResponse(context.Response.StatusCode);
+        if (logger.IsEnabled(LogLevel.Debug))
+            LogRequest(logger, context.Request.Method, SafePath(context), context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private async Task DispatchAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        string[] segments = PathSegments(context);
+
+        string? apiVersion = request.Query["api-version"];
+        if (string.IsNullOrEmpty(apiVersion))
+            throw new IoTHubProtocolException(IoTHubErrorCode.InvalidProtocolVersion, "The api-version query parameter is missing.");
+        if (!ApiVersions.Contains(apiVersion))
+            throw new IoTHubProtocolException(IoTHubErrorCode.InvalidProtocolVersion, $"The api-version '{Shorten(apiVersion)}' is not supported.");
+
+        SharedAccessPolicy policy = authenticator.Authenticate(request.Headers.Authorization);
+        string method = request.Method;
+
+        switch (segments)
+        {
+            case ["$twinps", "stats"] when method == "GET":
+                if (policy.Name != "iothubowner")
+                    throw new IoTHubProtocolException(IoTHubErrorCode.IotHubUnauthorizedAccess, "Unauthorized: /$twinps/stats needs the iothubowner policy");
+                await WriteStatsAsync(context).ConfigureAwait(false);
+                return;
+
+            case ["devices"] when method == "POST":
+                RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                await _devices.BulkAsync(context).ConfigureAwait(false);
+                return;
+            case ["devices"] when method == "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                await _devices.ListDevicesAsync(context).ConfigureAwait(false);
+                return;
+            case ["devices", "query"] when method == "POST":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _query.QueryAsync(context).ConfigureAwait(false);
+                return;
+            case ["devices", var id]:
+                switch (method)
+                {
+                    case "GET":
+                        RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                        await _devices.GetDeviceAsync(context, id).ConfigureAwait(false);
+                        return;
+                    case "PUT":
+                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        await _devices.PutDeviceAsync(context, id).ConfigureAwait(false);
+                        return;
+                    case "DELETE":
+                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        await _devices.DeleteDeviceAsync(context, id).ConfigureAwait(false);
+                        return;
+                }
+
+                break;
+            case ["devices", var id, "modules"] when method == "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                await _devices.ListModulesAsync(context, id).ConfigureAwait(false);
+                return;
+            case ["devices", var id, "modules", var moduleId]:
+                switch (method)
+                {
+                    case "GET":
+                        RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                        await _devices.GetModuleAsync(context, id, moduleId).ConfigureAwait(false);
+                        return;
+                    case "PUT":
+                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        await _devices.PutModuleAsync(context, id, moduleId).ConfigureAwait(false);
+                        return;
+                    case "DELETE":
+                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        await _devices.DeleteModuleAsync(context, id, moduleId).ConfigureAwait(false);
+                        return;
+                }
+
+                break;
+            case ["twins", var id]:
+                if (await TwinRouteAsync(context, policy, method, id, null).ConfigureAwait(false)) return;
+                break;
+            case ["twins", var id, "modules", var moduleId]:
+                if (await TwinRouteAsync(context, policy, method, id, moduleId).ConfigureAwait(false)) return;
+                break;
+            case ["statistics", "devices"] when method == "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                await HttpJson.WriteAsync(context, 200, w =>
+                {
+                    RegistryCounts counts = registry.GetCounts();
+                    w.WriteStartObject();
+                    w.WriteNumber("totalDeviceCount", counts.Total);
+                    w.WriteNumber("enabledDeviceCount", counts.Enabled);
+                    w.WriteNumber("disabledDeviceCount", counts.Disabled);
+                    w.WriteEndObject();
+                }).ConfigureAwait(false);
+                return;
+            case ["statistics", "service"] when method == "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await HttpJson.WriteAsync(context, 200, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("connectedDeviceCount", registry.GetCounts().Connected);
+                    w.WriteEndObject();
+                }).ConfigureAwait(false);
+                return;
+        }
+
+        if (IsKnownPath(segments))
+            throw new IoTHubProtocolException(IoTHubErrorCode.GenericMethodNotAllowed, $"The method {Shorten(method)} is not allowed on this resource.");
+        throw new IoTHubProtocolException(IoTHubErrorCode.GenericNotFound, "The emulator does not implement this operation.");
+    }
+
+    private async Task<bool> TwinRouteAsync(HttpContext context, SharedAccessPolicy policy, string method, string id, string? moduleId)
+    {
+        switch (method)
+        {
+            case "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _twins.GetAsync(context, id, moduleId).ConfigureAwait(false);
+                return true;
+            case "PATCH":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _twins.UpdateAsync(context, id, moduleId, replace: false).ConfigureAwait(false);
+                return true;
+            case "PUT":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _twins.UpdateAsync(context, id, moduleId, replace: true).ConfigureAwait(false);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private Task WriteStatsAsync(HttpContext context) => HttpJson.WriteAsync(context, 200, w =>
+    {
+        RegistryCounts counts = registry.GetCounts();
+        w.WriteStartObject();
+        w.WriteNumber("requests", statistics.Requests);
+        w.WriteNumber("rejected", statistics.Rejected);
+        w.WriteNumber("serverErrors", statistics.ServerErrors);
+        w.WriteNumber("devices", counts.Total);
+        w.WriteNumber("modules", counts.Modules);
+        w.WriteNumber("storeTransactions", registry.StoreTransactionCount);
+        w.WriteEndObject();
+    });
+
+    private static bool IsKnownPath(string[] segments) => segments switch
+    {
+        ["devices"] or ["devices", "query"] or ["devices", _] or ["devices", _, "modules"] or ["devices", _, "modules", _] => true,
+        ["twins", _] or ["twins", _, "modules", _] or ["statistics", "devices" or "service"] or ["$twinps", "stats"] => true,
+        _ => false,
+    };
+
+    /// <summary>The path's segments, each percent-decoded exactly once (from the raw request target).</summary>
+    private static string[] PathSegments(HttpContext context)
+    {
+        string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        int q = raw.IndexOf('?', StringComparison.Ordinal);
+        if (q >= 0) raw = raw[..q];
+        string[] parts = raw.Trim('/').Split('/');
+        for (int i = 0; i < parts.Length; i++)
+        {
+            try
+            {
+                parts[i] = Uri.UnescapeDataString(parts[i]);
+            }
+            catch (UriFormatException)
+            {
+                throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The request path is not valid URL encoding.");
+            }
+        }
+
+        return parts;
+    }
+
+    /// <summary>The path without the query string (which could carry secrets), for logs.</summary>
+    private static string SafePath(HttpContext context) => Shorten(context.Request.Path.Value ?? "/");
+
+    private static string Shorten(string value) => value.Length > 200 ? value[..200] + "…" : value;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} -> {Status} in {Milliseconds:F1} ms")]
+    private static partial void LogRequest(ILogger logger, string method, string path, int status, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}; answered 500")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    internal static JsonSerializerOptions SerializerOptions { get; } = new();
+}
