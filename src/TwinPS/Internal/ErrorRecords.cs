@@ -65,6 +65,16 @@ public static partial class ErrorRecords
         : string.IsNullOrEmpty(moduleId) ? deviceId
         : deviceId + "/" + moduleId;
 
+    /// <summary>A copy of <paramref name="record"/> with another target object.</summary>
+    public static ErrorRecord WithTarget(this ErrorRecord record, object? target)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new ErrorRecord(record.Exception, record.FullyQualifiedErrorId, record.CategoryInfo.Category, target)
+        {
+            ErrorDetails = record.ErrorDetails,
+        };
+    }
+
     internal static ErrorRecord Create(Exception exception, string errorId, ErrorCategory category,
         object? target, string message, string recommendedAction)
     {
