@@ -269,6 +269,18 @@ public sealed partial class IoTHubServiceClient : IDisposable
             root = aggregate.InnerExceptions[^1];
         }
 
+        if (IoTHubResponseClassifier.IsCertificateFailure(exception))
+        {
+            return new IoTHubServiceException(
+                $"The TLS certificate of IoT Hub '{HostName}' was not accepted (untrusted issuer or wrong host name). For a local emulator, trust its CA certificate for this connection: {DescribeNetworkError(root)}",
+                0,
+                IoTHubServiceException.ConnectionErrorCode,
+                null,
+                null,
+                isTransient: false,
+                exception);
+        }
+
         var isTimeout = root is OperationCanceledException or TimeoutException;
         var code = isTimeout ? IoTHubServiceException.TimeoutErrorCode : IoTHubServiceException.ConnectionErrorCode;
         var text = isTimeout

@@ -15,8 +15,22 @@ internal sealed class IoTHubResponseClassifier : ResponseClassifier
     public override bool IsRetriableResponse(HttpMessage message) => IsRetriableStatus(message.Response.Status);
 
     public override bool IsRetriableException(Exception exception) =>
-        exception is IOException or HttpRequestException or TimeoutException
-        || exception is RequestFailedException { Status: 0 };
+        !IsCertificateFailure(exception)
+        && (exception is IOException or HttpRequestException or TimeoutException || exception is RequestFailedException { Status: 0 });
+
+    /// <summary>A TLS authentication failure (untrusted or mismatched certificate) does not heal by retrying.</summary>
+    internal static bool IsCertificateFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Security.Authentication.AuthenticationException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public override bool IsRetriable(HttpMessage message, Exception exception) =>
         IsRetriableException(exception)

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using TwinPS.Client.Tests.Infrastructure;
+
+namespace TwinPS.Client.Tests;
+
+public sealed class CancellationAndTimeoutTests : IAsyncLifetime
+{
+    private TestHttpsServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestHttpsServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Cancellation_surfaces_as_OperationCanceledException_at_once()
+    {
+        _server.Handler = async (_, ctx) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted).ContinueWith(_ => { });
+            await TestHttpsServer.Reply(ctx, 200, TestClients.TwinJson("d1"));
+        };
+        using var client = TestClients.For(_server);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetTwinAsync("d1", null, cts.Token));
+
+        Assert.IsNotType<IoTHubServiceException>(ex);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_a_query_between_pages()
+    {
+        _server.Handler = (_, ctx) => TestHttpsServer.Reply(ctx, 200, "[]", ("x-ms-item-type", "Twin"), ("x-ms-continuation", "more"));
+        using var client = TestClients.For(_server);
+        using var cts = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in client.QueryAsync("SELECT * FROM devices", null, cts.Token))
+            {
+                await cts.CancelAsync();
+            }
+        });
+
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task Per_try_timeout_is_retried_then_reported_as_Timeout()
+    {
+        _server.Handler = async (_, ctx) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3), ctx.RequestAborted).ContinueWith(_ => { });
+        };
+        var options = TestClients.FastOptions(maxRetries: 1);
+        options.Retry.NetworkTimeout = TimeSpan.FromMilliseconds(300);
+        using var client = TestClients.For(_server, options);
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("d1"));
+
+        Assert.Equal(0, ex.Status);
+        Assert.Equal("Timeout", ex.ErrorCode);
+        Assert.True(ex.IsTransient);
+        Assert.NotNull(ex.InnerException);
+        Assert.Equal(2, _server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Refused_connection_is_retried_then_reported_as_ConnectionError()
+    {
+        int closedPort;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var cs = TwinPS.Protocol.IoTHubConnectionString.Parse($"HostName=127.0.0.1:{closedPort};SharedAccessKeyName=iothubowner;SharedAccessKey={TestClients.Key}");
+        using var client = new IoTHubServiceClient(cs, TestClients.FastOptions(maxRetries: 2));
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("d1"));
+
+        Assert.Equal(0, ex.Status);
+        Assert.Equal("ConnectionError", ex.ErrorCode);
+        Assert.True(ex.IsTransient);
+        Assert.DoesNotContain(TestClients.Key, ex.ToString(), StringComparison.Ordinal);
+    }
+}
