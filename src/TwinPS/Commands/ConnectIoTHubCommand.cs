@@ -1,0 +1,185 @@
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Security;
+using Azure.Core;
+using Azure.Identity;
+using TwinPS.Internal;
+using TwinPS.Models;
+using TwinPS.Protocol;
+
+namespace TwinPS.Commands;
+
+/// <summary>Connect-IoTHub: makes a hub connection the session default after checking it with one cheap request.</summary>
+[Cmdlet(VerbsCommunications.Connect, "IoTHub", DefaultParameterSetName = ConnectionStringSet)]
+[OutputType(typeof(IoTHubConnection))]
+public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    private const string ConnectionStringSet = "ConnectionString";
+    private const string EntraIdSet = "EntraId";
+
+    /// <summary>A service connection string, as a string or a SecureString.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectionStringSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("ServiceConnectionString")]
+    [ValidateNotNull]
+    public object ConnectionString { get; set; } = null!;
+
+    /// <summary>The hub's host name for Microsoft Entra ID authentication.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = EntraIdSet)]
+    [ValidateNotNullOrEmpty]
+    public string HostName { get; set; } = null!;
+
+    /// <summary>An Azure.Core TokenCredential (typed object so that no Azure type appears in the cmdlet's signature).</summary>
+    [Parameter(ParameterSetName = EntraIdSet)]
+    [ValidateNotNull]
+    public object? Credential { get; set; }
+
+    /// <summary>A PEM file with one extra CA certificate to trust for this connection only (the emulator's CA).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? CACertificatePath { get; set; }
+
+    /// <summary>The hub's MQTT/TLS port when it is not 8883 (used for device connection strings).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int? MqttPort { get; set; }
+
+    /// <summary>Creates and returns the connection without making it the session default.</summary>
+    [Parameter]
+    public SwitchParameter NoSessionDefault { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            Connect();
+        }
+        catch (TerminatingErrorException ex)
+        {
+            ThrowTerminatingError(ex.ErrorRecord);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void StopProcessing() => _stop.Cancel();
+
+    /// <inheritdoc />
+    public void Dispose() => _stop.Dispose();
+
+    private void Connect()
+    {
+        string? caPath = null;
+        if (CACertificatePath is not null)
+        {
+            caPath = GetUnresolvedProviderPathFromPSPath(CACertificatePath);
+            if (!File.Exists(caPath))
+            {
+                throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+                    "CACertificateNotFound", $"The CA certificate file '{caPath}' does not exist.", caPath));
+            }
+        }
+
+        IoTHubConnection connection = ParameterSetName == EntraIdSet
+            ? CreateEntraConnection(caPath)
+            : CreateKeyConnection(caPath);
+
+        WriteVerbose($"Verifying the connection to {connection}.");
+        try
+        {
+            // One request; the pipeline thread waits for it, and Ctrl+C (StopProcessing) cancels it.
+            connection.ServiceClient.VerifyConnectionAsync(_stop.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            connection.ServiceClient.Dispose();
+            throw new PipelineStoppedException();
+        }
+        catch (Exception ex)
+        {
+            connection.ServiceClient.Dispose();
+            throw new TerminatingErrorException(ErrorRecords.FromException(ex, deviceId: null, moduleId: null));
+        }
+
+        if (!NoSessionDefault)
+        {
+            ConnectionResolver.SetDefault(this, connection);
+        }
+
+        WriteObject(connection);
+    }
+
+    private IoTHubConnection CreateKeyConnection(string? caPath)
+    {
+        string text = ConnectionString is PSObject wrapped ? ToText(wrapped.BaseObject) : ToText(ConnectionString);
+        if (!IoTHubConnectionString.TryParse(text, out IoTHubConnectionString? parsed, out string? error) || parsed is null)
+        {
+            throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+                "InvalidConnectionString", $"The connection string is not valid: {error}", target: null));
+        }
+
+        if (parsed.Kind != IoTHubConnectionKind.Service)
+        {
+            throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+                "DeviceConnectionStringNotAllowed", IoTHubConnection.DeviceConnectionStringRefused, target: null));
+        }
+
+        return IoTHubConnection.FromConnectionString(parsed, caPath, MqttPort);
+    }
+
+    private IoTHubConnection CreateEntraConnection(string? caPath)
+    {
+        TokenCredential credential;
+        object? given = Credential is PSObject wrapped ? wrapped.BaseObject : Credential;
+        if (given is null)
+        {
+            credential = new DefaultAzureCredential();
+        }
+        else if (given is TokenCredential tokenCredential)
+        {
+            credential = tokenCredential;
+        }
+        else
+        {
+            throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+                "InvalidCredential",
+                $"-Credential must be an Azure.Core.TokenCredential (for example an Azure.Identity credential object), not {given.GetType().FullName}.",
+                target: null));
+        }
+
+        try
+        {
+            return IoTHubConnection.FromTokenCredential(HostName, credential, caPath, MqttPort);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new TerminatingErrorException(ErrorRecords.InvalidInput("InvalidHostName", ex.Message, HostName));
+        }
+    }
+
+    private static string ToText(object value)
+    {
+        switch (value)
+        {
+            case string s:
+                return s;
+            case SecureString secure:
+                IntPtr pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
+                try
+                {
+                    return Marshal.PtrToStringUni(pointer) ?? string.Empty;
+                }
+                finally
+                {
+                    Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+                }
+
+            default:
+                throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+                    "InvalidConnectionStringType",
+                    $"-ConnectionString must be a string or a SecureString, not {value.GetType().FullName}.",
+                    target: null));
+        }
+    }
+}
