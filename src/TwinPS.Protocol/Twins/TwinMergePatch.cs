@@ -106,7 +106,7 @@ public static class TwinMergePatch
 
                 default:
                     var replacement = patchValue.DeepClone();
-                    if (!target.TryGetPropertyValue(key, out var old) || !JsonNode.DeepEquals(old, replacement))
+                    if (!target.TryGetPropertyValue(key, out var old) || !SafeDeepEquals(old, replacement))
                     {
                         changed = true;
                     }
@@ -122,6 +122,19 @@ public static class TwinMergePatch
         }
 
         return changed;
+    }
+
+    // Unvalidated trees may hold values that cannot be written as JSON (NaN); such a value counts as a change.
+    private static bool SafeDeepEquals(JsonNode? a, JsonNode? b)
+    {
+        try
+        {
+            return JsonNode.DeepEquals(a, b);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
 
