@@ -72,6 +72,7 @@ public class ConnectionStringTests
     [InlineData("HostName=h;DeviceId=d;x509=maybe", "x509")]
     [InlineData("HostName=h;SharedAccessKeyName=;SharedAccessKey=" + Key, "empty")]
     [InlineData("HostName=h;justtext", "without '='")]
+    [InlineData("HostName=h;SharedAccessKeyName=a;SharedAccessSignature=SharedAccessSignature sr=h&se=1", "not a valid token")]
     [InlineData("", "empty")]
     public void Invalid_strings_give_format_exception_naming_the_part(string text, string expectedInMessage)
     {

@@ -277,9 +277,9 @@ public sealed class IoTHubConnectionString
             return null;
         }
 
-        if (signature is not null && !signature.StartsWith("SharedAccessSignature ", StringComparison.Ordinal))
+        if (signature is not null && !Protocol.SharedAccessSignature.TryParse(signature, out _))
         {
-            error = "The connection string part 'SharedAccessSignature' must be a whole token starting with 'SharedAccessSignature sr='.";
+            error = "The connection string part 'SharedAccessSignature' is not a valid token (expected 'SharedAccessSignature sr=…&sig=…&se=…').";
             return null;
         }
 

@@ -18,6 +18,9 @@ public static class TwinJson
             ? NeverTimestamp
             : timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>The documented twin size of a value (see <see cref="TwinValidator.ComputeSize"/>).</summary>
+    public static long ComputeSize(System.Text.Json.Nodes.JsonNode? node) => TwinValidator.ComputeSize(node);
+
     /// <summary>A twin etag: base64 of the counter as a big-endian 64-bit integer (1 → <c>AAAAAAAAAAE=</c>).</summary>
     public static string FormatTwinEtag(long counter)
     {
