@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -89,14 +90,14 @@ public sealed class IoTHubConnectionString
     }
 
     /// <summary>Parses a connection string without throwing.</summary>
-    public static bool TryParse(string? connectionString, out IoTHubConnectionString? result)
+    public static bool TryParse(string? connectionString, [NotNullWhen(true)] out IoTHubConnectionString? result)
     {
         result = ParseCore(connectionString, out _);
         return result is not null;
     }
 
     /// <summary>Parses a connection string without throwing, returning the (secret-free) reason on failure.</summary>
-    public static bool TryParse(string? connectionString, out IoTHubConnectionString? result, out string? error)
+    public static bool TryParse(string? connectionString, [NotNullWhen(true)] out IoTHubConnectionString? result, [NotNullWhen(false)] out string? error)
     {
         result = ParseCore(connectionString, out error);
         return result is not null;

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -123,7 +124,7 @@ public static class SharedAccessSignature
     }
 
     /// <summary>Parses without throwing.</summary>
-    public static bool TryParse(string? headerValue, out SharedAccessSignatureToken? token)
+    public static bool TryParse(string? headerValue, [NotNullWhen(true)] out SharedAccessSignatureToken? token)
     {
         token = null;
         if (headerValue is null)

@@ -14,7 +14,8 @@ namespace TwinPS.Protocol;
 /// <item><c>$metadata</c> has <c>$lastUpdated</c> at every object level and leaf, plus <c>$lastUpdatedVersion</c> in desired;</item>
 /// <item><c>"tags": null</c> in a PATCH clears all tags, like <c>"desired": null</c> clears all desired properties.</item>
 /// </list>
-/// The objects exposed by the properties are the live state: read them, do not modify them.
+/// The objects exposed by the properties are the live state: read them, do not modify them. Not thread-safe: use one
+/// instance per writer (or <see cref="Clone"/> first).
 /// </summary>
 public sealed class TwinState
 {
