@@ -112,4 +112,18 @@ public class TwinPatchBodyTests
         var patchBody = TwinPatchBody.Parse("{\"properties\":{\"desired\":{\"a\":null}}}");
         Assert.Equal("{\"a\":null,\"$version\":4}", twin.ApplyPatch(patchBody, T0)!.ToJsonString());
     }
+
+    [Theory]
+    [InlineData("{\"tags\":{\"location\":{\"plant\":\"Redmond43\",\"region\":\"US\"}},\"properties\":{\"desired\":{\"telemetryInterval\":30}}}")]
+    [InlineData("{\"tags\":{\"location\":{\"plant\":\"Redmond43\",\"region\":\"EU\"}},\"properties\":{\"desired\":{\"telemetryInterval\":31}},\"etag\":\"AAAAAAAAAAM=\"}")]
+    [InlineData("{\"etag\":\"*\",\"tags\":{\"location\":{\"plant\":\"Redmond43\",\"region\":\"US\"}},\"properties\":{\"desired\":{\"telemetryInterval\":30}}}")]
+    public void Bodies_the_official_sdks_send_are_accepted(string body)
+    {
+        foreach (var mode in Enum.GetValues<TwinWriteMode>())
+        {
+            var parsed = TwinPatchBody.Parse(body, mode);
+            Assert.Equal("Redmond43", (string?)parsed.Tags!["location"]!["plant"]);
+            Assert.NotNull(parsed.Desired!["telemetryInterval"]);
+        }
+    }
 }
