@@ -263,6 +263,19 @@ public sealed partial class IoTHubServiceClient : IDisposable
 
     private IoTHubServiceException TransportFailure(Exception exception)
     {
+        if (exception is Azure.Identity.AuthenticationFailedException credentialFailure)
+        {
+            // No request reached the hub; reported as 401 so callers treat it like any other authentication failure.
+            return new IoTHubServiceException(
+                $"Could not get a Microsoft Entra ID token for IoT Hub '{HostName}': {credentialFailure.Message}",
+                401,
+                IoTHubServiceException.AuthenticationFailedErrorCode,
+                null,
+                null,
+                isTransient: false,
+                exception);
+        }
+
         var root = exception;
         while (root is AggregateException { InnerExceptions.Count: > 0 } aggregate)
         {

@@ -5,7 +5,9 @@ namespace TwinPS.Client;
 
 /// <summary>
 /// Options for <see cref="IoTHubServiceClient"/>: retry (<see cref="ClientOptions.Retry"/>, defaults tuned for IoT Hub),
-/// SAS token lifetime, and the one extra CA certificate this client trusts.
+/// SAS token lifetime, and the one extra CA certificate this client trusts. Logging goes to Azure.Core's
+/// <c>AzureEventSource</c>; the client always turns content logging off (bodies carry device keys), never logs the
+/// <c>Authorization</c> header, and sends its own <c>User-Agent</c> (Azure.Core's telemetry header is disabled).
 /// </summary>
 public sealed class IoTHubServiceClientOptions : ClientOptions
 {

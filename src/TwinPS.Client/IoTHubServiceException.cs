@@ -13,6 +13,9 @@ public sealed class IoTHubServiceException : Exception
     /// <summary>ErrorCode of per-try timeouts that outlasted the retries.</summary>
     public const string TimeoutErrorCode = "Timeout";
 
+    /// <summary>ErrorCode (with <see cref="Status"/> 401) when a Microsoft Entra ID token could not be obtained; no request reached the hub.</summary>
+    public const string AuthenticationFailedErrorCode = "AuthenticationFailed";
+
     /// <summary>Creates an exception with a generic message.</summary>
     public IoTHubServiceException()
         : this("The IoT Hub request failed.")
@@ -49,7 +52,8 @@ public sealed class IoTHubServiceException : Exception
         IsTransient = isTransient;
     }
 
-    /// <summary>HTTP status of the hub's response; 0 when no response was received.</summary>
+    /// <summary>HTTP status of the hub's response; 0 when no response was received (network failure, timeout);
+    /// 401 also when a Microsoft Entra ID token could not be obtained (<see cref="AuthenticationFailedErrorCode"/>).</summary>
     public int Status { get; }
 
     /// <summary>Symbolic error code, e.g. <c>DeviceNotFound</c>, <c>PreconditionFailed</c>, <c>ThrottlingBacklogTimeout</c>,

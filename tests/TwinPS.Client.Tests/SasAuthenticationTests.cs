@@ -132,6 +132,38 @@ public sealed class SasAuthenticationTests : IAsyncLifetime
         Assert.Equal(["https://iothubs.azure.net/.default"], credential.Scopes);
     }
 
+    [Fact]
+    public async Task An_unavailable_entra_credential_is_an_authentication_error_without_any_request()
+    {
+        using var client = new IoTHubServiceClient(_server.HostName, new UnavailableCredential(), TestClients.FastOptions());
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("dev1"));
+
+        Assert.Equal(401, ex.Status);
+        Assert.Equal(IoTHubServiceException.AuthenticationFailedErrorCode, ex.ErrorCode);
+        Assert.False(ex.IsTransient);
+        Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public async Task A_disposed_client_refuses_work()
+    {
+        var client = TestClients.For(_server);
+        client.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.GetTwinAsync("dev1"));
+        Assert.Empty(_server.Requests);
+    }
+
+    private sealed class UnavailableCredential : Azure.Core.TokenCredential
+    {
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            throw new Azure.Identity.CredentialUnavailableException("no credential configured in this test");
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            throw new Azure.Identity.CredentialUnavailableException("no credential configured in this test");
+    }
+
     private sealed class RecordingCredential : Azure.Core.TokenCredential
     {
         public string[] Scopes { get; private set; } = [];
