@@ -69,7 +69,8 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
             if (!query.Matches(document)) continue;
             if (written == limit)
             {
-                // One more match exists beyond this page (and TOP allows it): there is a next page.
+                // One more match exists beyond this page: there is a next page, unless TOP is used up.
+                if (query.Top is int t && returnedBefore + written >= t) return null;
                 return new QueryPosition(lastDevice, lastModule, returnedBefore + written);
             }
 

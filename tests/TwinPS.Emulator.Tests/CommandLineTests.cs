@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using TwinPS.Emulator.Tests.Infrastructure;
+using TwinPS.Protocol;
+
+namespace TwinPS.Emulator.Tests;
+
+public sealed class CommandLineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
+{
+    [Fact]
+    public void Ready_line_has_every_field()
+    {
+        JsonObject ready = fixture.Emulator.Ready;
+        Assert.Equal("localhost", (string)ready["hostName"]!);
+        int port = (int)ready["httpsPort"]!;
+        Assert.InRange(port, 1, 65535);
+        Assert.Equal("twinps-emulator", (string)ready["hubName"]!);
+        Assert.Null(ready["dataPath"]);
+        Assert.Equal(fixture.Emulator.ProcessId, (int)ready["processId"]!);
+        Assert.True(File.Exists((string)ready["caCertificatePath"]!));
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText((string)ready["caCertificatePath"]!), StringComparison.Ordinal);
+
+        var service = IoTHubConnectionString.Parse((string)ready["serviceConnectionString"]!);
+        Assert.Equal($"localhost:{port}", service.HostName);
+        Assert.Equal("iothubowner", service.SharedAccessKeyName);
+        var policies = (JsonObject)ready["policies"]!;
+        Assert.Equal(["device", "iothubowner", "registryRead", "registryReadWrite", "service"], policies.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal((string)ready["serviceConnectionString"]!, (string)policies["iothubowner"]!);
+        Assert.Equal(5, policies.Select(p => IoTHubConnectionString.Parse((string)p.Value!).SharedAccessKey).Distinct().Count());
+        Assert.True(ready.ContainsKey("mqttPort"));
+    }
+
+    [Fact]
+    public async Task Stdout_carries_only_the_ready_line_and_logs_carry_no_keys()
+    {
+        await fixture.Owner.GetAsync("twins/nosuch");
+        await fixture.Owner.PutAsync("devices/" + Ids.New(), "{}");
+        Assert.Equal(string.Empty, fixture.Emulator.ExtraStandardOutput);
+        string key = IoTHubConnectionString.Parse(fixture.Emulator.ServiceConnectionString).SharedAccessKey!;
+        Assert.DoesNotContain(key, fixture.Emulator.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("sig=", fixture.Emulator.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--https-port", "abc")]
+    [InlineData("--https-port", "70000")]
+    [InlineData("--bogus")]
+    [InlineData("--bind", "not-an-ip")]
+    [InlineData("--data")]
+    [InlineData("--in-memory", "--data", "/tmp/x")]
+    [InlineData("--hub-name", "a")]
+    public void Bad_options_exit_2_with_a_message_on_stderr(params string[] args)
+    {
+        using Process p = EmulatorProcess.StartRaw(args);
+        string stdout = p.StandardOutput.ReadToEnd();
+        string stderr = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(30_000));
+        Assert.Equal(2, p.ExitCode);
+        Assert.Equal(string.Empty, stdout);
+        Assert.StartsWith("TwinPS.Emulator: ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_exits_0()
+    {
+        using Process p = EmulatorProcess.StartRaw("--help");
+        string stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(30_000));
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains("--https-port", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_shuts_down_cleanly_and_removes_the_in_memory_temp_folder()
+    {
+        using EmulatorProcess emulator = EmulatorProcess.Start("--https-port", "0", "--mqtt-port", "0", "--in-memory");
+        string caFolder = Path.GetDirectoryName(emulator.CaCertificatePath)!;
+        Assert.True(Directory.Exists(caFolder));
+        using (var hub = new HubClient(emulator))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await hub.GetAsync("statistics/devices")).Status);
+        }
+
+        Assert.Equal(0, emulator.Stop(TimeSpan.FromSeconds(30)));
+        Assert.False(Directory.Exists(caFolder));
+    }
+
+    [Fact]
+    public void Port_in_use_fails_with_exit_1()
+    {
+        using Process p = EmulatorProcess.StartRaw("--https-port", fixture.Emulator.HttpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mqtt-port", "0", "--in-memory");
+        string stdout = p.StandardOutput.ReadToEnd();
+        string stderr = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000));
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Contains("could not start", stderr, StringComparison.Ordinal);
+    }
+}
