@@ -22,7 +22,7 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Put, DevicePath(device.DeviceId), body, null, null, cancellationToken).ConfigureAwait(false);
-            return DeviceIdentity.FromJson(ReadJsonObject(message.Response, "device"));
+            return ReadDevice(message.Response);
         }
         catch (IoTHubServiceException ex)
         {
@@ -38,7 +38,7 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Get, path, null, null, null, cancellationToken).ConfigureAwait(false);
-            return DeviceIdentity.FromJson(ReadJsonObject(message.Response, "device"));
+            return ReadDevice(message.Response);
         }
         catch (IoTHubServiceException ex)
         {
@@ -67,7 +67,7 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Put, DevicePath(device.DeviceId), body, IfMatchHeader(etag), null, cancellationToken).ConfigureAwait(false);
-            return DeviceIdentity.FromJson(ReadJsonObject(message.Response, "device"));
+            return ReadDevice(message.Response);
         }
         catch (IoTHubServiceException ex)
         {

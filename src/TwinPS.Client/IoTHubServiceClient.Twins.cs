@@ -13,7 +13,7 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Get, path, null, null, null, cancellationToken).ConfigureAwait(false);
-            return new IoTHubTwin(ReadJsonObject(message.Response, "twin"));
+            return ReadTwin(message.Response);
         }
         catch (IoTHubServiceException ex)
         {
@@ -41,7 +41,7 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(new RequestMethod("PATCH"), path, body, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
-            return new IoTHubTwin(ReadJsonObject(message.Response, "twin"));
+            return ReadTwin(message.Response);
         }
         catch (IoTHubServiceException ex)
         {
@@ -62,7 +62,7 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Put, path, body, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
-            return new IoTHubTwin(ReadJsonObject(message.Response, "twin"));
+            return ReadTwin(message.Response);
         }
         catch (IoTHubServiceException ex)
         {

@@ -402,6 +402,25 @@ public sealed partial class IoTHubServiceClient : IDisposable
             null,
             isTransient: false);
 
+    private static IoTHubTwin ReadTwin(Response response)
+    {
+        var json = ReadJsonObject(response, "twin");
+        return JsonFields.GetString(json, "deviceId") is null
+            ? throw InvalidResponse(response, "a twin without 'deviceId'")
+            : new IoTHubTwin(json);
+    }
+
+    private static DeviceIdentity ReadDevice(Response response)
+    {
+        var json = ReadJsonObject(response, "device");
+        return JsonFields.GetString(json, "deviceId") is null
+            ? throw InvalidResponse(response, "a device without 'deviceId'")
+            : DeviceIdentity.FromJson(json);
+    }
+
+    private static IoTHubServiceException InvalidResponse(Response response, string what) => new(
+        $"IoT Hub returned {response.Status} with {what}.", response.Status, "InvalidResponse", null, null, isTransient: false);
+
     private static KeyValuePair<string, string>[]? IfMatchHeader(string? ifMatch) =>
         string.IsNullOrEmpty(ifMatch) ? null : [new("If-Match", ETags.Quote(ifMatch))];
 

@@ -97,6 +97,23 @@ public sealed class ErrorParsingTests : IAsyncLifetime
         Assert.Equal("GenericForbidden", ex2.ErrorCode);
     }
 
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("[1,2]")]
+    [InlineData("{\"etag\":\"x\"}")]
+    [InlineData("")]
+    public async Task A_malformed_success_body_is_a_clear_service_error(string body)
+    {
+        _server.Handler = (_, ctx) => TestHttpsServer.Reply(ctx, 200, body);
+        using var client = TestClients.For(_server);
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("d1"));
+
+        Assert.Equal("InvalidResponse", ex.ErrorCode);
+        Assert.Equal(200, ex.Status);
+        Assert.Equal("d1", ex.DeviceId);
+    }
+
     [Fact]
     public async Task Bulk_failure_is_a_result_not_an_exception()
     {
