@@ -17,6 +17,9 @@ internal static class ConnectionResolver
     /// <summary>The environment variable read when no connection was given or made.</summary>
     public const string EnvironmentVariableName = "IOTHUB_CONNECTION_STRING";
 
+    /// <summary>Optional: a CA certificate (PEM) to trust for the environment connection, e.g. a local emulator's.</summary>
+    public const string CACertificateVariableName = "IOTHUB_CA_CERTIFICATE_PATH";
+
     /// <summary>Error id of the terminating error when there is no connection at all.</summary>
     public const string NotConnectedErrorId = "NotConnected";
 
@@ -95,9 +98,18 @@ internal static class ConnectionResolver
             return null;
         }
 
+        string? caPath = Environment.GetEnvironmentVariable(CACertificateVariableName);
+        caPath = string.IsNullOrWhiteSpace(caPath) ? null : caPath;
+        if (caPath is not null && !File.Exists(caPath))
+        {
+            error = $"The environment variable {CACertificateVariableName} names a file that does not exist: '{caPath}'.";
+            return null;
+        }
+
+        string cacheKey = value + "\n" + caPath;
         lock (session)
         {
-            if (session.EnvironmentConnection is not null && string.Equals(session.EnvironmentValue, value, StringComparison.Ordinal))
+            if (session.EnvironmentConnection is not null && string.Equals(session.EnvironmentKey, cacheKey, StringComparison.Ordinal))
             {
                 return session.EnvironmentConnection;
             }
@@ -115,8 +127,8 @@ internal static class ConnectionResolver
                 return null;
             }
 
-            session.EnvironmentConnection = IoTHubConnection.FromConnectionString(parsed, caCertificatePath: null, mqttPort: null);
-            session.EnvironmentValue = value;
+            session.EnvironmentConnection = IoTHubConnection.FromConnectionString(parsed, caPath, mqttPort: null);
+            session.EnvironmentKey = cacheKey;
             return session.EnvironmentConnection;
         }
     }
@@ -133,7 +145,8 @@ internal static class ConnectionResolver
 
         public IoTHubConnection? EnvironmentConnection { get; set; }
 
-        public string? EnvironmentValue { get; set; }
+        // The variables' values the cached connection was made from.
+        public string? EnvironmentKey { get; set; }
     }
 }
 
