@@ -19,6 +19,14 @@ public sealed class GetIoTTwinCommand : TwinCommandBase
     [AllowEmptyString]
     public string? ModuleId { get; set; }
 
+    /// <summary>How many requests run at once for many ids or piped twins.</summary>
+    [Parameter]
+    [ValidateRange(1, MaxThrottleLimit)]
+    public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    protected override int WorkThrottleLimit => ThrottleLimit;
+
     /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ namespace TwinPS.Commands;
 /// object (<c>Get-IoTTwin x | Set-IoTTwin</c>) or from -Tag and -Desired.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "IoTTwin", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
-    DefaultParameterSetName = ByIdSet)]
+    DefaultParameterSetName = ByTwinSet)]
 [OutputType(typeof(Twin))]
 public sealed class SetIoTTwinCommand : TwinWriteCommandBase
 {
@@ -20,12 +20,14 @@ public sealed class SetIoTTwinCommand : TwinWriteCommandBase
 
     /// <summary>All tags of the twin (replaces the current tags); with a piped twin, overrides its tags.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ByIdSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ByDeviceSet)]
     [Parameter(ParameterSetName = ByTwinSet)]
     [AllowEmptyString]
     public object? Tag { get; set; }
 
     /// <summary>All desired properties (replaces the current ones); with a piped twin, overrides its desired properties.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ByIdSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ByDeviceSet)]
     [Parameter(ParameterSetName = ByTwinSet)]
     [AllowEmptyString]
     public object? Desired { get; set; }

@@ -11,7 +11,7 @@ namespace TwinPS.Commands;
 /// <para type="synopsis">Sets desired properties of device or module twins (merge; -Replace for the whole section).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "IoTTwinDesired", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = ByIdSet)]
+    DefaultParameterSetName = ByTwinSet)]
 [OutputType(typeof(Twin))]
 public sealed class SetIoTTwinDesiredCommand : TwinWriteCommandBase
 {

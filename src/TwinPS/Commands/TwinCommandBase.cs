@@ -22,14 +22,6 @@ public abstract class TwinCommandBase : AsyncCmdlet
     [ValidateNotNull]
     public IoTHubConnection? Connection { get; set; }
 
-    /// <summary>How many requests run at once for many ids or piped twins.</summary>
-    [Parameter]
-    [ValidateRange(1, MaxThrottleLimit)]
-    public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
-
-    /// <inheritdoc/>
-    protected override int WorkThrottleLimit => ThrottleLimit;
-
     /// <summary>The resolved connection (set in BeginProcessing).</summary>
     internal IoTHubConnection HubConnection { get; private set; } = null!;
 

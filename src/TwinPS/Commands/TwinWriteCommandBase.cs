@@ -22,6 +22,9 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     /// <summary>Parameter set of piped twin objects.</summary>
     protected const string ByTwinSet = "ByTwin";
 
+    /// <summary>Parameter set of piped device identities (Get-IoTDevice).</summary>
+    protected const string ByDeviceSet = "ByDevice";
+
     private bool _skipConfirmation;
     private bool _confirmHighImpact;
     private bool _yesToAll;
@@ -48,6 +51,22 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByTwinSet)]
     [ValidateNotNull]
     public Twin? InputObject { get; set; }
+
+    /// <summary>
+    /// A device identity (from Get-IoTDevice): its device id is used. Its ETag is the identity's,
+    /// not the twin's, so the write is not conditional.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByDeviceSet)]
+    [ValidateNotNull]
+    public Device? Device { get; set; }
+
+    /// <summary>How many requests run at once for many ids or piped twins.</summary>
+    [Parameter]
+    [ValidateRange(1, MaxThrottleLimit)]
+    public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    protected override int WorkThrottleLimit => ThrottleLimit;
 
     /// <summary>Write unconditionally (If-Match: *) and without asking for confirmation.</summary>
     [Parameter]
@@ -187,6 +206,12 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
 
     private IEnumerable<TwinTarget> CurrentTargets()
     {
+        if (ParameterSetName == ByDeviceSet)
+        {
+            yield return new TwinTarget(Device!.DeviceId, null, null, null);
+            yield break;
+        }
+
         if (ParameterSetName == ByTwinSet)
         {
             Twin twin = InputObject!;

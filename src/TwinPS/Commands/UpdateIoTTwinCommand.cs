@@ -9,7 +9,7 @@ namespace TwinPS.Commands;
 
 /// <summary>Updates (merges) tags and desired properties of device or module twins in one request.</summary>
 [Cmdlet(VerbsData.Update, "IoTTwin", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = ByIdSet)]
+    DefaultParameterSetName = ByTwinSet)]
 [OutputType(typeof(Twin))]
 public sealed class UpdateIoTTwinCommand : TwinWriteCommandBase
 {

@@ -9,7 +9,7 @@ namespace TwinPS.Commands;
 
 /// <summary>Updates (merges) the tags of device or module twins; -Replace replaces all tags.</summary>
 [Cmdlet(VerbsData.Update, "IoTTwinTag", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = ByIdSet)]
+    DefaultParameterSetName = ByTwinSet)]
 [OutputType(typeof(Twin))]
 public sealed class UpdateIoTTwinTagCommand : TwinWriteCommandBase
 {
