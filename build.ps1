@@ -33,6 +33,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }  # CI logs: no escape codes
 
 $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
