@@ -225,6 +225,44 @@ Describe '-WhatIf' {
     }
 }
 
+Describe 'Confirmation' {
+    It 'asks before Set-IoTTwin and -Replace (High impact) but not before a merge; -Force skips the question' {
+        # A host without a UI fails every prompt, which shows exactly when confirmation is asked for.
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath, $ConnectionString, $CaPath)
+                    Import-Module $ModulePath
+                    $null = Connect-IoTHub -ConnectionString $ConnectionString -CACertificatePath $CaPath
+                    $outcome = [ordered]@{}
+                    $cases = [ordered]@{
+                        setTwin      = { Set-IoTTwin -DeviceId w-11 -Tag @{ c = 1 } -Desired @{} -ErrorAction Stop }
+                        setTwinForce = { Set-IoTTwin -DeviceId w-11 -Tag @{ c = 2 } -Desired @{} -Force -ErrorAction Stop }
+                        replace      = { Set-IoTTwinDesired w-11 @{ c = 3 } -Replace -ErrorAction Stop }
+                        replaceForce = { Update-IoTTwinTag w-11 @{ c = 4 } -Replace -Force -ErrorAction Stop }
+                        merge        = { Set-IoTTwinDesired w-11 @{ c = 5 } -ErrorAction Stop }
+                    }
+                    foreach ($name in $cases.Keys) {
+                        try { & $cases[$name]; $outcome[$name] = 'done' } catch { $outcome[$name] = $_.FullyQualifiedErrorId }
+                    }
+                    [pscustomobject] $outcome
+                }).AddArgument($script:TwinTestModulePath).AddArgument($hub.serviceConnectionString).AddArgument($hub.caCertificatePath)
+            $outcome = $ps.Invoke()[0]
+            $outcome.setTwin | Should -BeLike 'HostFunctionNotImplemented,*'
+            $outcome.setTwinForce | Should -Be 'done'
+            $outcome.replace | Should -BeLike 'HostFunctionNotImplemented,*'
+            $outcome.replaceForce | Should -Be 'done'
+            $outcome.merge | Should -Be 'done'
+            $raw = Get-Raw w-11
+            $raw.tags.c | Should -Be 4
+            $raw.properties.desired.c | Should -Be 5
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+}
+
 Describe 'Bad input is refused before any request' {
     It 'refuses <Name>' -ForEach @(
         @{ Name = 'a key with a dot'; Desired = @{ 'a.b' = 1 }; ErrorId = 'ArgumentInvalid'; Pattern = 'a\.b' }

@@ -212,21 +212,3 @@ function Get-TwinTestWhatIf([scriptblock] $Action) {
     try { Get-Content $transcript | Where-Object { $_ -like 'What if:*' } }
     finally { Remove-Item $transcript -ErrorAction SilentlyContinue }
 }
-
-function Invoke-TwinTestChildPwsh([string] $Script, [hashtable] $Environment = @{}) {
-    <# Runs $Script in a fresh pwsh (this same PowerShell) with extra environment variables; returns its output lines. #>
-    $saved = @{}
-    foreach ($name in $Environment.Keys) {
-        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-        [Environment]::SetEnvironmentVariable($name, $Environment[$name])
-    }
-    try {
-        $self = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
-        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
-        if ((Split-Path $self -Leaf) -like 'pwsh*') { & $self -NoProfile -NonInteractive -EncodedCommand $encoded }
-        else { & $self (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -EncodedCommand $encoded }
-    }
-    finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-    }
-}

@@ -264,13 +264,14 @@ public static class PSObjectJson
         }
 
         bool isDouble = double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d);
-        if (isDouble && string.Equals(d.ToString("R", CultureInfo.InvariantCulture), raw, StringComparison.Ordinal))
+        if (isDouble && (string.Equals(d.ToString("R", CultureInfo.InvariantCulture), raw, StringComparison.Ordinal) ||
+                         raw.Contains('e', StringComparison.OrdinalIgnoreCase)))
         {
             return d;
         }
 
         // Digits a double would not print back the same way (1.0, 0.10, 12345678901234567890):
-        // decimal keeps them exactly where it can.
+        // decimal keeps them exactly where it can. Exponent forms are doubles by nature.
         return decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal m) ? m : d;
     }
 
