@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Management.Automation;
+using TwinPS.Internal;
+using TwinPS.Models;
+
+namespace TwinPS.Commands;
+
+/// <summary>
+/// <para type="synopsis">Emits desired-property patches as device sessions receive them.</para>
+/// <para type="description">Writes a TwinPS.DesiredPatch for each patch, starting with any the session received and no
+/// Wait-IoTTwinDesired has read yet, until -Count patches were written, -Timeout seconds passed, every session closed, or
+/// Ctrl+C.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Wait, "IoTTwinDesired")]
+[OutputType(typeof(DesiredPatch))]
+public sealed class WaitIoTTwinDesiredCommand : DeviceSessionCommandBase
+{
+    private readonly List<DeviceSession> _sessions = [];
+
+    /// <summary>Stop after this many patches.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; }
+
+    /// <summary>Stop after this many seconds (default: wait until -Count, Ctrl+C or the sessions close).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    [Alias("TimeoutSec")]
+    public int Timeout { get; set; }
+
+    /// <summary>Skip the patches received before this command started.</summary>
+    [Parameter]
+    public SwitchParameter SkipPending { get; set; }
+
+    /// <inheritdoc/>
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        foreach (var session in ResolveSessions())
+        {
+            if (!_sessions.Contains(session))
+            {
+                _sessions.Add(session);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (SkipPending.IsPresent)
+        {
+            foreach (var session in _sessions)
+            {
+                while (session.PendingPatches.TryRead(out _))
+                {
+                }
+            }
+        }
+
+        var wanted = MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : int.MaxValue;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)))
+        {
+            deadline.CancelAfter(TimeSpan.FromSeconds(Timeout));
+        }
+
+        var written = 0;
+        var waits = new Dictionary<Task<bool>, DeviceSession>();
+        foreach (var session in _sessions)
+        {
+            waits[session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask()] = session;
+        }
+
+        try
+        {
+            while (written < wanted && waits.Count > 0)
+            {
+                var ready = await Task.WhenAny(waits.Keys).ConfigureAwait(false);
+                var session = waits[ready];
+                waits.Remove(ready);
+                if (!await ready.ConfigureAwait(false))
+                {
+                    WriteErrorSafe(SessionClosed(session));
+                    continue;
+                }
+
+                while (written < wanted && session.PendingPatches.TryRead(out var patch))
+                {
+                    WriteObjectSafe(patch.ToPSObject());
+                    written++;
+                }
+
+                waits[session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask()] = session;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // -Timeout elapsed.
+            if (wanted != int.MaxValue && written < wanted)
+            {
+                var message = string.Create(CultureInfo.InvariantCulture, $"{written} of {wanted} desired-property patches arrived within {Timeout} s.");
+                WriteErrorSafe(ErrorRecords.Create(new TimeoutException(message), "WaitTimeout", ErrorCategory.OperationTimeout,
+                    string.Join(",", _sessions.Select(s => ErrorRecords.Target(s.DeviceId, s.ModuleId))), message,
+                    "Wait longer (-Timeout), or check that the back end set desired properties (Get-IoTTwin) and that the session is Connected."));
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Management.Automation;
+using System.Threading.Channels;
+using TwinPS.Client.Device;
+
+namespace TwinPS.Models;
+
+/// <summary>
+/// A device (or module) connected to IoT Hub over MQTT by <c>Connect-IoTDevice</c> (PowerShell type name
+/// <c>TwinPS.DeviceSession</c>). Raises <see cref="DesiredPropertiesReceived"/> for every desired-properties patch
+/// (<c>Register-ObjectEvent $session DesiredPropertiesReceived</c>) and keeps the patches not yet read by
+/// <c>Wait-IoTTwinDesired</c> (up to <see cref="PendingLimit"/>, oldest dropped first). It holds no secret in any
+/// public member. Closed by <c>Disconnect-IoTDevice</c> or when the module is removed.
+/// </summary>
+public sealed class DeviceSession : IDisposable
+{
+    /// <summary>The PowerShell type name the views use.</summary>
+    public const string TypeName = "TwinPS.DeviceSession";
+
+    /// <summary>How many unread desired patches a session keeps for <c>Wait-IoTTwinDesired</c>.</summary>
+    public const int PendingLimit = 1000;
+
+    private readonly Channel<DesiredPatch> _pending = Channel.CreateBounded<DesiredPatch>(
+        new BoundedChannelOptions(PendingLimit) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
+
+    private int _disposed;
+
+    internal DeviceSession(IoTHubDeviceClient client, string? caCertificatePath)
+    {
+        Client = client;
+        CACertificatePath = caCertificatePath;
+        Client.DesiredPropertiesReceived += OnDesiredPropertiesReceived;
+        Client.ConnectionStatusChanged += OnConnectionStatusChanged;
+    }
+
+    /// <summary>Raised (on a background thread) for every desired-properties patch, including synthetic ones after a reconnect.</summary>
+    public event EventHandler<DesiredPatch>? DesiredPropertiesReceived;
+
+    /// <summary>Raised (on a background thread) when the connection status changes (Connected, Reconnecting, Disconnected, Closed).</summary>
+    public event EventHandler<DeviceSessionStatusEventArgs>? StatusChanged;
+
+    /// <summary>The device id.</summary>
+    public string DeviceId => Client.DeviceId;
+
+    /// <summary>The module id, for a module identity.</summary>
+    public string? ModuleId => Client.ModuleId;
+
+    /// <summary>The hub host name.</summary>
+    public string HostName => Client.HostName;
+
+    /// <summary>The MQTT endpoint, <c>host:port</c>.</summary>
+    public string Endpoint => Client.Endpoint;
+
+    /// <summary><c>SharedAccessKey</c>, <c>SharedAccessSignature</c> or <c>X509</c>.</summary>
+    public string AuthenticationType => Client.AuthenticationType;
+
+    /// <summary>The extra CA certificate trusted for this session, if any.</summary>
+    public string? CACertificatePath { get; }
+
+    /// <summary>Connected, Reconnecting, Disconnected (reconnecting stopped, e.g. refused) or Closed.</summary>
+    public DeviceConnectionStatus Status => Client.Status;
+
+    /// <summary>When the session was opened (UTC).</summary>
+    public DateTime ConnectedAt { get; } = DateTime.UtcNow;
+
+    /// <summary>The desired <c>$version</c> the session last saw.</summary>
+    public long DesiredVersion => Client.DesiredVersion;
+
+    /// <summary>Desired patches received and not yet read by <c>Wait-IoTTwinDesired</c>.</summary>
+    public int PendingDesiredCount => _pending.Reader.Count;
+
+    /// <summary>Why the status last changed (no secrets), e.g. the reason reconnecting stopped.</summary>
+    public string? LastStatusReason { get; private set; }
+
+    internal IoTHubDeviceClient Client { get; }
+
+    internal ChannelReader<DesiredPatch> PendingPatches => _pending.Reader;
+
+    internal bool IsClosed => Volatile.Read(ref _disposed) == 1 || Client.Status == DeviceConnectionStatus.Closed;
+
+    /// <summary>Disconnects (same as <c>Disconnect-IoTDevice</c>).</summary>
+    public void Close() => Dispose();
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        DeviceSessions.Remove(this);
+        Client.Dispose();
+        _pending.Writer.TryComplete();
+    }
+
+    /// <summary>Disconnects asynchronously.</summary>
+    internal async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        DeviceSessions.Remove(this);
+        await Client.CloseAsync(cancellationToken).ConfigureAwait(false);
+        _pending.Writer.TryComplete();
+    }
+
+    /// <summary><c>deviceId (Status)</c>.</summary>
+    public override string ToString() => $"{(ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId)} ({Status})";
+
+    internal PSObject ToPSObject()
+    {
+        var wrapped = new PSObject(this);
+        wrapped.TypeNames.Insert(0, TypeName);
+        return wrapped;
+    }
+
+    private void OnDesiredPropertiesReceived(object? sender, DesiredPropertiesEventArgs e)
+    {
+        var patch = new DesiredPatch(DeviceId, ModuleId, e);
+        _pending.Writer.TryWrite(patch);
+        DesiredPropertiesReceived?.Invoke(this, patch);
+    }
+
+    private void OnConnectionStatusChanged(object? sender, DeviceConnectionStatusEventArgs e)
+    {
+        LastStatusReason = e.Error is null ? e.Reason : $"{e.Reason}: {e.Error.Message}";
+        StatusChanged?.Invoke(this, new DeviceSessionStatusEventArgs(e.Status, LastStatusReason));
+        if (e.Status is DeviceConnectionStatus.Closed)
+        {
+            _pending.Writer.TryComplete();
+        }
+    }
+}
+
+/// <summary>Event data of <see cref="DeviceSession.StatusChanged"/>.</summary>
+public sealed class DeviceSessionStatusEventArgs : EventArgs
+{
+    internal DeviceSessionStatusEventArgs(DeviceConnectionStatus status, string reason)
+    {
+        Status = status;
+        Reason = reason;
+    }
+
+    /// <summary>The new status.</summary>
+    public DeviceConnectionStatus Status { get; }
+
+    /// <summary>Why (no secrets).</summary>
+    public string Reason { get; }
+}
