@@ -1,0 +1,137 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The TwinPS demo: a throwaway local IoT Hub, a small fleet, and the README quick start with formatted output.
+
+.DESCRIPTION
+    Starts the bundled emulator (in memory), connects to it, creates eight devices in two plants (Redmond43 and
+    Seattle12), lets some of them report their connectivity over MQTT as real devices do, and then runs the quick
+    start: update tags and desired properties in one ETag-guarded patch (Get-IoTTwin | Update-IoTTwin), show what an
+    ETag conflict looks like, query the Redmond43 plant, query its cellular devices, and count devices per plant.
+    The emulator is stopped at the end, whatever happens. Exits non-zero if any step fails.
+
+    Run it with 'dotnet pwsh -NoProfile -File ./build.ps1 Demo', which builds the module first.
+
+.PARAMETER ModulePath
+    The built module manifest; default: $env:TWINPS_MODULE_PATH, else out/TwinPS/TwinPS.psd1 of this repository.
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath = $(if ($env:TWINPS_MODULE_PATH) { $env:TWINPS_MODULE_PATH } else { Join-Path $PSScriptRoot '../out/TwinPS/TwinPS.psd1' })
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Import-Module $ModulePath -Force
+
+function Write-Step([string] $Title, [string] $Code) {
+    Write-Host ''
+    Write-Host "=== $Title ===" -ForegroundColor Cyan
+    if ($Code) { Write-Host "PS> $Code" -ForegroundColor DarkGray }
+}
+
+function Show([Parameter(ValueFromPipeline)] $InputObject) {
+    # Formats the pipeline's objects as a table and writes it to the host.
+    begin { $items = [System.Collections.Generic.List[object]]::new() }
+    process { $items.Add($InputObject) }
+    end { Write-Host (($items | Format-Table -AutoSize | Out-String -Width 160).Trim("`r", "`n")) }
+}
+
+$fleet = @(
+    [pscustomobject]@{ Id = 'redmond-thermostat-01'; Plant = 'Redmond43'; Region = 'US'; Connectivity = 'cellular' }
+    [pscustomobject]@{ Id = 'redmond-thermostat-02'; Plant = 'Redmond43'; Region = 'US'; Connectivity = 'wifi' }
+    [pscustomobject]@{ Id = 'redmond-pump-01'; Plant = 'Redmond43'; Region = 'US'; Connectivity = 'cellular' }
+    [pscustomobject]@{ Id = 'redmond-pump-02'; Plant = 'Redmond43'; Region = 'US'; Connectivity = $null }
+    [pscustomobject]@{ Id = 'seattle-thermostat-01'; Plant = 'Seattle12'; Region = 'US'; Connectivity = 'cellular' }
+    [pscustomobject]@{ Id = 'seattle-thermostat-02'; Plant = 'Seattle12'; Region = 'US'; Connectivity = 'wifi' }
+    [pscustomobject]@{ Id = 'seattle-pump-01'; Plant = 'Seattle12'; Region = 'US'; Connectivity = $null }
+    [pscustomobject]@{ Id = 'seattle-pump-02'; Plant = 'Seattle12'; Region = 'US'; Connectivity = 'cellular' }
+)
+
+$twinColumns = @(
+    'DeviceId'
+    @{ Name = 'Plant'; Expression = { $_.Tags.location.plant } }
+    @{ Name = 'Connectivity'; Expression = { if ($_.Reported.PSObject.Properties['connectivity']) { $_.Reported.connectivity.type } } }
+    @{ Name = 'SendFrequency'; Expression = { if ($_.Desired.PSObject.Properties['telemetryConfig']) { $_.Desired.telemetryConfig.sendFrequency } } }
+    'ETag'
+    'Version'
+)
+
+Write-Step 'Start a local IoT Hub' '$hub = Start-IoTHubEmulator -InMemory'
+$hub = Start-IoTHubEmulator -InMemory
+try {
+    $hub | Show
+
+    Write-Step 'Connect' '$hub | Connect-IoTHub'
+    $hub | Connect-IoTHub | Show
+
+    Write-Step 'Create a fleet of eight devices' 'New-IoTDevice -DeviceId $fleet.Id'
+    New-IoTDevice -DeviceId $fleet.Id | Sort-Object DeviceId | Select-Object DeviceId, Status, AuthenticationType, ETag | Show
+
+    Write-Step 'Tag every device with its plant' "Update-IoTTwinTag -DeviceId <id> -Tag @{ location = @{ region = 'US'; plant = '<plant>' } }"
+    foreach ($device in $fleet) {
+        Update-IoTTwinTag -DeviceId $device.Id -Tag @{ location = @{ region = $device.Region; plant = $device.Plant } }
+    }
+
+    Write-Step 'Devices report their connectivity over MQTT' 'Connect-IoTDevice -ConnectionString (Get-IoTDeviceConnectionString <id>) | Update-IoTTwinReported @{ connectivity = @{ type = ''cellular'' } }'
+    if (Get-Command Connect-IoTDevice -ErrorAction SilentlyContinue) {
+        foreach ($device in $fleet | Where-Object Connectivity) {
+            $connectionString = Get-IoTDeviceConnectionString -DeviceId $device.Id
+            $session = Connect-IoTDevice -ConnectionString $connectionString -CACertificatePath $hub.CACertificatePath
+            try {
+                Update-IoTTwinReported -Session $session -Reported @{ connectivity = @{ type = $device.Connectivity } }
+            }
+            finally {
+                Disconnect-IoTDevice -Session $session
+            }
+            Write-Host "  $($device.Id) reported connectivity.type = '$($device.Connectivity)'"
+        }
+    }
+    else {
+        Write-Warning 'This build has no device-side cmdlets (Connect-IoTDevice); skipping the reported properties.'
+    }
+
+    Write-Step 'Quick start: one more device' 'New-IoTDevice -DeviceId myDeviceId'
+    New-IoTDevice -DeviceId myDeviceId | Select-Object DeviceId, Status, ETag | Show
+
+    Write-Step 'Quick start: tags and desired properties in one patch, guarded by the twin''s ETag' @'
+Get-IoTTwin -DeviceId myDeviceId |
+    Update-IoTTwin -Tag @{ location = @{ region = 'US'; plant = 'Redmond43' } } `
+                   -Desired @{ telemetryConfig = @{ sendFrequency = '5m' } } -PassThru
+'@
+    $before = Get-IoTTwin -DeviceId myDeviceId
+    $after = $before | Update-IoTTwin -Tag @{ location = @{ region = 'US'; plant = 'Redmond43' } } `
+        -Desired @{ telemetryConfig = @{ sendFrequency = '5m' } } -PassThru
+    $after | Select-Object $twinColumns | Show
+    Write-Host ($after.Tags | ConvertTo-Json -Depth 5 -Compress) -ForegroundColor DarkGray
+    Write-Host ($after.Desired | ConvertTo-Json -Depth 5 -Compress) -ForegroundColor DarkGray
+
+    Write-Step 'The same write with the old ETag is refused (someone else changed the twin)' '$before | Set-IoTTwinDesired -Desired @{ telemetryConfig = @{ sendFrequency = ''1h'' } }'
+    $before | Set-IoTTwinDesired -Desired @{ telemetryConfig = @{ sendFrequency = '1h' } } -ErrorVariable conflict -ErrorAction SilentlyContinue
+    if (-not $conflict) { throw 'Expected an ETag conflict (PreconditionFailed), but the stale write was accepted.' }
+    Write-Host "  $($conflict[0].FullyQualifiedErrorId): $($conflict[0].Exception.Message)" -ForegroundColor Yellow
+    Write-Host "  sendFrequency is still '$((Get-IoTTwin -DeviceId myDeviceId).Desired.telemetryConfig.sendFrequency)'"
+
+    Write-Step 'Query the Redmond43 plant (values are quoted safely)' "Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' }"
+    Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' } | Sort-Object DeviceId | Select-Object $twinColumns | Show
+
+    $cellularQuery = "SELECT * FROM devices WHERE tags.location.plant = 'Redmond43' AND properties.reported.connectivity.type = 'cellular'"
+    Write-Step 'Query the Redmond43 devices that use a cellular network' "Search-IoTTwin -Query `"$cellularQuery`""
+    Search-IoTTwin -Query $cellularQuery | Sort-Object DeviceId | Select-Object $twinColumns | Show
+
+    Write-Step 'Raise the send frequency on every Redmond43 device (concurrent, each write ETag-guarded)' "Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' } | Set-IoTTwinDesired -Desired @{ telemetryConfig = @{ sendFrequency = '1m' } } -PassThru"
+    Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' } |
+        Set-IoTTwinDesired -Desired @{ telemetryConfig = @{ sendFrequency = '1m' } } -PassThru |
+        Sort-Object DeviceId | Select-Object $twinColumns | Show
+
+    $countQuery = 'SELECT tags.location.plant AS plant, COUNT() AS devices FROM devices GROUP BY tags.location.plant'
+    Write-Step 'Count devices per plant' "Search-IoTTwin -Query '$countQuery'"
+    Search-IoTTwin -Query $countQuery | Sort-Object plant | Show
+
+    Write-Host ''
+    Write-Host 'Demo finished.' -ForegroundColor Green
+}
+finally {
+    Disconnect-IoTHub
+    $hub | Stop-IoTHubEmulator -Confirm:$false
+}
