@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace TwinPS.Query;
@@ -46,12 +47,23 @@ public enum BinaryOperator
 /// </summary>
 public sealed class BinaryExpression : QueryExpression
 {
+    // path = 'text' / path != 'text' (what builders emit) compares a parsed document's string without copying it.
+    private readonly string[]? _stringEqualityPath;
+    private readonly string? _stringEqualityText;
+
     internal BinaryExpression(BinaryOperator op, QueryExpression left, QueryExpression right)
         : base(left.Position, right.Position + right.Length - left.Position, 1 + Math.Max(left.Depth, right.Depth))
     {
         Operator = op;
         Left = left;
         Right = right;
+        if (op is BinaryOperator.Equal or BinaryOperator.NotEqual
+            && left is PathExpression path
+            && right is ConstantExpression { Kind: ConstantKind.String, Value: string text })
+        {
+            _stringEqualityPath = path.Path.LookupSegments;
+            _stringEqualityText = text;
+        }
     }
 
     /// <summary>The operator.</summary>
@@ -68,6 +80,11 @@ public sealed class BinaryExpression : QueryExpression
 
     internal override QueryValue Evaluate(JsonObject document)
     {
+        if (_stringEqualityPath is not null)
+        {
+            return EvaluateStringEquality(document);
+        }
+
         var left = Left.Evaluate(document);
         if (left.Kind == ValueKind.Undefined)
         {
@@ -76,6 +93,21 @@ public sealed class BinaryExpression : QueryExpression
 
         var right = Right.Evaluate(document);
         return IsComparison ? Compare(Operator, left, right) : Arithmetic(Operator, left, right);
+    }
+
+    private QueryValue EvaluateStringEquality(JsonObject document)
+    {
+        if (!JsonLookup.TryResolve(document, _stringEqualityPath!, out _, out var node))
+        {
+            return QueryValue.Undefined;
+        }
+
+        if (node is JsonValue value && value.TryGetValue<JsonElement>(out var element) && element.ValueKind == JsonValueKind.String)
+        {
+            return QueryValue.FromBoolean(element.ValueEquals(_stringEqualityText) == (Operator == BinaryOperator.Equal));
+        }
+
+        return Compare(Operator, QueryValue.FromNode(node), QueryValue.FromString(_stringEqualityText!));
     }
 
     internal static QueryValue Compare(BinaryOperator op, in QueryValue left, in QueryValue right)

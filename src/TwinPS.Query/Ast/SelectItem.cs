@@ -31,7 +31,7 @@ public sealed class SelectItem
         Path = path;
         Alias = alias;
         Position = position;
-        CanonicalName = path is null ? null : IdentityFields.CanonicalName(path.Segments);
+        CanonicalName = path is null || aggregate != AggregateFunction.None ? null : IdentityFields.CanonicalName(path.Segments);
     }
 
     /// <summary>The aggregate function, or <see cref="AggregateFunction.None"/> for a plain path.</summary>
@@ -51,9 +51,9 @@ public sealed class SelectItem
 
     /// <summary>
     /// The result key as far as the query alone decides it: the alias, else the canonical identity-field name,
-    /// else the last path segment as written (the result uses the document's spelling of that segment),
-    /// else the aggregate's name in lower case.
+    /// else the last path segment as written (the result uses the document's spelling of that segment);
+    /// an aggregate without alias is named after its function in lower case (<c>count</c>, <c>min</c> …).
     /// </summary>
     public string OutputName =>
-        Alias ?? CanonicalName ?? Path?.Segments[^1] ?? Aggregate.ToString().ToLowerInvariant();
+        Alias ?? (Aggregate != AggregateFunction.None ? Aggregate.ToString().ToLowerInvariant() : CanonicalName ?? Path!.Segments[^1]);
 }

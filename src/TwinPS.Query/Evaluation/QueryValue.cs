@@ -64,6 +64,25 @@ internal readonly struct QueryValue
         }
 
         var value = (JsonValue)node;
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            // Values of a parsed document: read the element directly.
+            return element.ValueKind switch
+            {
+                JsonValueKind.String => FromString(element.GetString()!),
+                JsonValueKind.Number => FromNumber(element.GetDouble()),
+                JsonValueKind.True => True,
+                JsonValueKind.False => False,
+                JsonValueKind.Null => Null,
+                _ => Undefined,
+            };
+        }
+
+        if (value.TryGetValue<string>(out var text))
+        {
+            return FromString(text);
+        }
+
         return value.GetValueKind() switch
         {
             JsonValueKind.String => FromString(ReadString(value)),
