@@ -127,7 +127,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
             }
             catch (IoTHubServiceException)
             {
-                throw ex;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
             }
         }
     }
@@ -154,7 +154,11 @@ public sealed partial class IoTHubServiceClient : IDisposable
         options.Diagnostics.IsTelemetryEnabled = false;
         // Bodies carry device keys: never log them, whatever the caller set.
         options.Diagnostics.IsLoggingContentEnabled = false;
-        options.Diagnostics.LoggedHeaderNames.Remove("Authorization");
+        foreach (var name in options.Diagnostics.LoggedHeaderNames.Where(IsSecretHeader).ToList())
+        {
+            options.Diagnostics.LoggedHeaderNames.Remove(name);
+        }
+
         foreach (var header in new[] { "x-ms-continuation", "x-ms-max-item-count", "x-ms-item-type", "iothub-errorcode", "If-Match", "ETag" })
         {
             options.Diagnostics.LoggedHeaderNames.Add(header);
@@ -177,6 +181,10 @@ public sealed partial class IoTHubServiceClient : IDisposable
             options.Transport = callerTransport;
         }
     }
+
+    private static bool IsSecretHeader(string name) =>
+        string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, "Proxy-Authorization", StringComparison.OrdinalIgnoreCase);
 
     private static Uri BuildEndpoint(string host, int? port) =>
         new UriBuilder(Uri.UriSchemeHttps, host, port ?? 443).Uri;
