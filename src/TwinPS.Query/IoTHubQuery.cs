@@ -15,6 +15,14 @@ public static class IoTHubQuery
     /// <exception cref="QuerySyntaxException">The text is not a valid twin query; the exception names the position.</exception>
     public static ParsedQuery Parse(string text) => QueryParser.Parse(text);
 
+    /// <summary>
+    /// Parses a bare WHERE condition such as a job's <c>queryCondition</c> or a configuration's
+    /// <c>targetCondition</c> (<c>tags.env = 'prod'</c>) as <c>SELECT * FROM devices WHERE condition</c>.
+    /// <c>*</c> or an empty condition matches every twin. Error positions are offsets in <paramref name="condition"/>.
+    /// </summary>
+    /// <exception cref="QuerySyntaxException">The condition is not valid.</exception>
+    public static ParsedQuery ParseCondition(string condition) => QueryParser.ParseCondition(condition);
+
     /// <summary>Parses a query; false (and null) when it is not valid.</summary>
     public static bool TryParse(string text, [NotNullWhen(true)] out ParsedQuery? query)
     {

@@ -242,3 +242,35 @@ public class EvaluationTests
         Assert.Equal(400, matches);
     }
 }
+
+/// <summary>Bare conditions, as in a job's queryCondition or a configuration's targetCondition.</summary>
+public class ConditionTests
+{
+    [Theory]
+    [InlineData("deviceId IN ['a1','c3']", "a1,c3")]
+    [InlineData("tags.env = 'prod' OR NOT IS_DEFINED(tags.env)", "a1,c3")]
+    [InlineData("*", "a1,b2,c3")]
+    [InlineData("", "a1,b2,c3")]
+    [InlineData("  ", "a1,b2,c3")]
+    public void Condition_selects_device_twins(string condition, string expectedIds)
+    {
+        var query = IoTHubQuery.ParseCondition(condition);
+
+        Assert.Equal(expectedIds, string.Join(',', SampleTwins.Ids(query.Execute(SampleTwins.Load(SampleTwins.Abc)))));
+        Assert.Equal(QueryCollection.Devices, query.Collection);
+        Assert.True(query.IsSelectAll);
+    }
+
+    [Theory]
+    [InlineData("tags.env = 'prod' garbage", 18, "garbage")]
+    [InlineData("tags.group = 1", 5, "group")]
+    [InlineData("* AND tags.x = 1", 0, "*")]
+    [InlineData("STARTS_WITH(deviceId, 'a')", 0, "STARTS_WITH")]
+    public void Condition_errors_point_into_the_condition_text(string condition, int position, string token)
+    {
+        var error = Assert.Throws<QuerySyntaxException>(() => IoTHubQuery.ParseCondition(condition));
+
+        Assert.Equal(position, error.Position);
+        Assert.Equal(token, error.Token);
+    }
+}

@@ -35,29 +35,32 @@ public class FuzzTests
 
     private static void Check(string text)
     {
-        var task = Task.Run(() =>
+        try
         {
-            try
-            {
-                var query = IoTHubQuery.Parse(text);
-                Assert.Null(IoTHubQuery.Diagnose(text));
-                _ = query.Execute(Documents).ToList();
-                _ = query.ResultItemType;
-            }
-            catch (QuerySyntaxException ex)
-            {
-                Assert.InRange(ex.Position, 0, Math.Max(text.Length, IoTHubQuery.MaxQueryLength));
-                Assert.InRange(ex.Line, 1, int.MaxValue);
-                Assert.InRange(ex.Column, 1, int.MaxValue);
-                Assert.False(string.IsNullOrEmpty(ex.Token));
-                Assert.StartsWith("Syntax error at line ", ex.Message, StringComparison.Ordinal);
-            }
-        });
-        Assert.True(task.Wait(TimeSpan.FromSeconds(10)), $"parsing did not finish: {text}");
-        if (task.IsFaulted)
-        {
-            Assert.Fail($"unexpected {task.Exception!.InnerException!.GetType().Name} for query: {text}\n{task.Exception.InnerException}");
+            var query = IoTHubQuery.Parse(text);
+            Assert.Null(IoTHubQuery.Diagnose(text));
+            _ = query.Execute(Documents).ToList();
+            _ = query.ResultItemType;
         }
+        catch (QuerySyntaxException ex)
+        {
+            Assert.InRange(ex.Position, 0, Math.Max(text.Length, IoTHubQuery.MaxQueryLength));
+            Assert.InRange(ex.Line, 1, int.MaxValue);
+            Assert.InRange(ex.Column, 1, int.MaxValue);
+            Assert.False(string.IsNullOrEmpty(ex.Token));
+            Assert.StartsWith("Syntax error at line ", ex.Message, StringComparison.Ordinal);
+        }
+        catch (Exception ex)
+        {
+            Assert.Fail($"unexpected {ex.GetType().Name} for query: {text}\n{ex}");
+        }
+    }
+
+    /// <summary>Runs a fuzz loop on its own thread and fails instead of hanging when it does not finish in time.</summary>
+    private static void Bounded(Action loop)
+    {
+        var task = Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(task.Wait(TimeSpan.FromSeconds(60)), "a fuzz loop did not finish within 60 s");
     }
 
     [Fact]
@@ -72,45 +75,54 @@ public class FuzzTests
     [Fact]
     public void Mutated_valid_queries_parse_or_raise_a_syntax_error()
     {
-        var random = new Random(1127);
-        for (var n = 0; n < 3000; n++)
+        Bounded(() =>
         {
-            var text = new StringBuilder(Seeds[random.Next(Seeds.Length)]);
-            for (var edits = random.Next(1, 4); edits > 0 && text.Length > 0; edits--)
+            var random = new Random(1127);
+            for (var n = 0; n < 3000; n++)
             {
-                var at = random.Next(text.Length);
-                switch (random.Next(4))
+                var text = new StringBuilder(Seeds[random.Next(Seeds.Length)]);
+                for (var edits = random.Next(1, 4); edits > 0 && text.Length > 0; edits--)
                 {
-                    case 0: text.Remove(at, Math.Min(random.Next(1, 6), text.Length - at)); break;
-                    case 1: text.Insert(at, Vocabulary[random.Next(Vocabulary.Length)]); break;
-                    case 2: text[at] = (char)random.Next(32, 127); break;
-                    default: text.Insert(at, text.ToString(random.Next(text.Length), 1)); break;
+                    var at = random.Next(text.Length);
+                    switch (random.Next(4))
+                    {
+                        case 0: text.Remove(at, Math.Min(random.Next(1, 6), text.Length - at)); break;
+                        case 1: text.Insert(at, Vocabulary[random.Next(Vocabulary.Length)]); break;
+                        case 2: text[at] = (char)random.Next(32, 127); break;
+                        default: text.Insert(at, text.ToString(random.Next(text.Length), 1)); break;
+                    }
                 }
-            }
 
-            Check(text.ToString());
-        }
+                Check(text.ToString());
+            }
+        });
     }
 
     [Fact]
     public void Random_token_sequences_parse_or_raise_a_syntax_error()
     {
-        var random = new Random(2026);
-        for (var n = 0; n < 2000; n++)
+        Bounded(() =>
         {
-            var words = Enumerable.Range(0, random.Next(1, 30)).Select(_ => Vocabulary[random.Next(Vocabulary.Length)]);
-            Check((random.Next(2) == 0 ? "SELECT * FROM devices WHERE " : string.Empty) + string.Join(random.Next(2) == 0 ? " " : string.Empty, words));
-        }
+            var random = new Random(2026);
+            for (var n = 0; n < 2000; n++)
+            {
+                var words = Enumerable.Range(0, random.Next(1, 30)).Select(_ => Vocabulary[random.Next(Vocabulary.Length)]);
+                Check((random.Next(2) == 0 ? "SELECT * FROM devices WHERE " : string.Empty) + string.Join(random.Next(2) == 0 ? " " : string.Empty, words));
+            }
+        });
     }
 
     [Fact]
     public void Random_characters_parse_or_raise_a_syntax_error()
     {
-        var random = new Random(42);
-        for (var n = 0; n < 1000; n++)
+        Bounded(() =>
         {
-            Check(new string(Enumerable.Range(0, random.Next(0, 80)).Select(_ => (char)random.Next(0, 0x3000)).ToArray()));
-        }
+            var random = new Random(42);
+            for (var n = 0; n < 1000; n++)
+            {
+                Check(new string(Enumerable.Range(0, random.Next(0, 80)).Select(_ => (char)random.Next(0, 0x3000)).ToArray()));
+            }
+        });
     }
 
     [Theory]
@@ -119,7 +131,7 @@ public class FuzzTests
     [InlineData("[ ", " ]")]
     [InlineData("IS_DEFINED(", ")")]
     [InlineData("- ", "")]
-    public void Nesting_at_every_depth_up_to_the_length_limit_never_overflows_the_stack(string open, string close)
+    public void Nesting_at_every_depth_up_to_the_length_limit_never_overflows_the_stack(string open, string close) => Bounded(() =>
     {
         for (var depth = 1; depth * (open.Length + close.Length) < IoTHubQuery.MaxQueryLength; depth = (depth * 3 / 2) + 1)
         {
@@ -137,5 +149,5 @@ public class FuzzTests
                 Assert.Contains("nested too deeply", IoTHubQuery.Diagnose(text)!.Message, StringComparison.Ordinal);
             }
         }
-    }
+    });
 }

@@ -32,6 +32,38 @@ internal sealed class QueryParser
         return new QueryParser(text, QueryLexer.Tokenize(text)).ParseQuery();
     }
 
+    /// <summary>A bare condition (a job's queryCondition, a configuration's targetCondition) over device twins.</summary>
+    public static ParsedQuery ParseCondition(string condition)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        if (condition.Length > IoTHubQuery.MaxQueryLength)
+        {
+            throw new QuerySyntaxException(
+                condition,
+                IoTHubQuery.MaxQueryLength,
+                1,
+                string.Create(CultureInfo.InvariantCulture, $"the condition is longer than {IoTHubQuery.MaxQueryLength} characters ({condition.Length})"));
+        }
+
+        var parser = new QueryParser(condition, QueryLexer.Tokenize(condition)) { _collection = QueryCollection.Devices };
+        QueryExpression? where = null;
+        if (parser.Current.Kind == TokenKind.Star && parser.Peek(1).Kind == TokenKind.End)
+        {
+            parser.Advance();
+        }
+        else if (parser.Current.Kind != TokenKind.End)
+        {
+            where = parser.ParseExpression();
+        }
+
+        if (parser.Current.Kind != TokenKind.End)
+        {
+            throw parser.Error(parser.Current, "expected AND, OR or end of condition");
+        }
+
+        return new ParsedQuery(condition, QueryCollection.Devices, true, [], null, where, []);
+    }
+
     private Token Current => _tokens[_index];
 
     private Token Peek(int offset) => _tokens[Math.Min(_index + offset, _tokens.Count - 1)];
