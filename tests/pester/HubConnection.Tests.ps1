@@ -5,6 +5,24 @@ BeforeAll {
 
     function ConvertTo-Plain([securestring] $Secure) { ConvertFrom-SecureString -SecureString $Secure -AsPlainText }
 
+    function Invoke-HubChildPwsh([string] $Script, [hashtable] $Environment) {
+        # Runs $Script in a fresh pwsh (this same PowerShell) with extra environment variables; returns its output.
+        $saved = @{}
+        foreach ($name in $Environment.Keys) {
+            $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+            [Environment]::SetEnvironmentVariable($name, $Environment[$name])
+        }
+        try {
+            $self = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+            $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
+            if ((Split-Path $self -Leaf) -like 'pwsh*') { & $self -NoProfile -NonInteractive -EncodedCommand $encoded }
+            else { & $self (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -EncodedCommand $encoded }
+        }
+        finally {
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        }
+    }
+
     $script:emu = Start-IoTHubEmulator -InMemory
     $script:ownerCs = ConvertTo-Plain $emu.ServiceConnectionString
     $script:ownerKey = ($ownerCs -split ';' | Where-Object { $_ -like 'SharedAccessKey=*' }) -replace '^SharedAccessKey=', ''
@@ -164,6 +182,27 @@ namespace TwinPSTest
             $credential.Calls | Should -Be 0
         }
 
+        It 'without -Credential uses DefaultAzureCredential and reports that no credential is available' {
+            # Restrict DefaultAzureCredential to the environment credential (no variables set), so that nothing
+            # outside this machine (such as a managed identity endpoint) is contacted.
+            $saved = @{}
+            foreach ($name in 'AZURE_TOKEN_CREDENTIALS', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_USERNAME') {
+                $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+                [Environment]::SetEnvironmentVariable($name, $null)
+            }
+            $env:AZURE_TOKEN_CREDENTIALS = 'EnvironmentCredential'
+            try {
+                $err = { Connect-IoTHub -HostName "localhost:$($emu.HttpsPort)" -CACertificatePath $emu.CACertificatePath } |
+                    Should -Throw -PassThru
+                $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+                $err.Exception.Message | Should -Match 'Entra ID'
+                Get-IoTHubConnection | Should -BeNullOrEmpty
+            }
+            finally {
+                foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+            }
+        }
+
         It 'sends the token of a TokenCredential and reports the hub''s refusal as an authentication error' {
             $credential = [TwinPSTest.StaticTokenCredential]::new()
             $err = { Connect-IoTHub -HostName "localhost:$($emu.HttpsPort)" -Credential $credential -CACertificatePath $emu.CACertificatePath } |
@@ -195,18 +234,22 @@ Import-Module '$script:TwinTestModulePath'
 (Get-IoTHubConnection).PolicyName
 (New-IoTDevice -DeviceId 'from-env').DeviceId
 "@
-        $out = Invoke-TwinTestChildPwsh $script @{ IOTHUB_CONNECTION_STRING = $emu.GetPolicyConnectionString('registryReadWrite') | ConvertFrom-SecureString -AsPlainText; IOTHUB_CA_CERTIFICATE_PATH = $emu.CACertificatePath }
+        $out = Invoke-HubChildPwsh $script @{ IOTHUB_CONNECTION_STRING = $emu.GetPolicyConnectionString('registryReadWrite') | ConvertFrom-SecureString -AsPlainText; IOTHUB_CA_CERTIFICATE_PATH = $emu.CACertificatePath }
         $out | Should -Be @('registryReadWrite', 'from-env')
         (Get-IoTDevice -DeviceId 'from-env' -Connection ($emu | Connect-IoTHub -NoSessionDefault)).DeviceId | Should -Be 'from-env'
     }
 
-    It 'explains a device connection string in IOTHUB_CONNECTION_STRING' {
-        $script = @"
-Import-Module '$script:TwinTestModulePath'
-try { Get-IoTDevice -DeviceId x -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }
-"@
-        $out = Invoke-TwinTestChildPwsh $script @{ IOTHUB_CONNECTION_STRING = "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=$ownerKey" }
-        $out | Should -Be 'InvalidConnectionStringEnvironment,TwinPS.Commands.GetIoTDeviceCommand'
+    It 'explains a device connection string in IOTHUB_CONNECTION_STRING, without the key' {
+        Disconnect-IoTHub
+        $env:IOTHUB_CONNECTION_STRING = "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=$ownerKey"
+        try {
+            $err = { Get-IoTDevice -DeviceId x } |
+                Should -Throw -ErrorId 'InvalidConnectionStringEnvironment,TwinPS.Commands.GetIoTDeviceCommand' -PassThru
+            $err.Exception.Message | Should -Not -Match ([regex]::Escape($ownerKey))
+        }
+        finally {
+            $env:IOTHUB_CONNECTION_STRING = $null
+        }
     }
 }
 
@@ -238,5 +281,23 @@ Describe 'Stop-IoTHubEmulator' {
             Start-Sleep -Milliseconds 100
         }
         $gone | Should -BeTrue
+    }
+
+    It 'stops only the emulators of the runspace that removes the module' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$script:TwinTestModulePath'; (Start-IoTHubEmulator -InMemory).ProcessId; Remove-Module TwinPS")
+            $emuPid = $ps.Invoke()[0]
+        }
+        finally {
+            $ps.Dispose()
+        }
+        $gone = $false
+        foreach ($i in 1..50) {
+            if (-not (Get-Process -Id $emuPid -ErrorAction SilentlyContinue)) { $gone = $true; break }
+            Start-Sleep -Milliseconds 100
+        }
+        $gone | Should -BeTrue
+        $emu.IsRunning | Should -BeTrue
     }
 }

@@ -25,6 +25,7 @@ internal static class EmulatorLauncher
 {
     private const int StderrLinesKept = 40;
     private static readonly ConcurrentDictionary<int, EmulatorInfo> Running = new();
+    private static readonly ConcurrentDictionary<int, Runspace> Owners = new();
     private static int _exitHookInstalled;
 
     /// <summary>The emulator's entry assembly beside this module.</summary>
@@ -147,6 +148,7 @@ internal static class EmulatorLauncher
     public static async Task<bool> StopAsync(EmulatorInfo info, TimeSpan grace, CancellationToken cancellationToken)
     {
         Running.TryRemove(info.ProcessId, out _);
+        Owners.TryRemove(info.ProcessId, out _);
         Process? process = info.Process;
         if (process is null || HasExited(process))
         {
@@ -179,12 +181,18 @@ internal static class EmulatorLauncher
     /// <summary>The tracked emulator with this process id, if this process started it.</summary>
     public static EmulatorInfo? Find(int processId) => Running.TryGetValue(processId, out EmulatorInfo? info) ? info : null;
 
-    /// <summary>Kills every tracked emulator at once (module removal, process exit).</summary>
-    public static void KillAll()
+    /// <summary>Kills every tracked emulator at once (process exit), or only those <paramref name="owner"/> started (module removal).</summary>
+    public static void KillAll(Runspace? owner = null)
     {
         foreach (EmulatorInfo info in Running.Values)
         {
+            if (owner is not null && Owners.TryGetValue(info.ProcessId, out Runspace? started) && !ReferenceEquals(started, owner))
+            {
+                continue;
+            }
+
             Running.TryRemove(info.ProcessId, out _);
+            Owners.TryRemove(info.ProcessId, out _);
             if (info.Process is { } p)
             {
                 Kill(p);
@@ -202,6 +210,7 @@ internal static class EmulatorLauncher
 
         if (owner is not null)
         {
+            Owners[info.ProcessId] = owner;
             void OnStateChanged(object? sender, RunspaceStateEventArgs e)
             {
                 if (e.RunspaceStateInfo.State is RunspaceState.Closing or RunspaceState.Closed or RunspaceState.Broken)
@@ -219,7 +228,11 @@ internal static class EmulatorLauncher
 
         if (info.Process is { } process)
         {
-            process.Exited += (_, _) => Running.TryRemove(info.ProcessId, out _);
+            process.Exited += (_, _) =>
+            {
+                Running.TryRemove(info.ProcessId, out _);
+                Owners.TryRemove(info.ProcessId, out _);
+            };
         }
     }
 
@@ -342,9 +355,12 @@ internal static class EmulatorLauncher
     }
 }
 
-/// <summary>Stops the emulators this module started when the module is removed (<c>Remove-Module TwinPS</c>).</summary>
+/// <summary>
+/// Stops the emulators a runspace started when that runspace removes the module (<c>Remove-Module TwinPS</c>); emulators
+/// of other runspaces in the same process keep running.
+/// </summary>
 public sealed class EmulatorModuleCleanup : IModuleAssemblyCleanup
 {
     /// <inheritdoc />
-    public void OnRemove(PSModuleInfo psModuleInfo) => EmulatorLauncher.KillAll();
+    public void OnRemove(PSModuleInfo psModuleInfo) => EmulatorLauncher.KillAll(Runspace.DefaultRunspace);
 }
