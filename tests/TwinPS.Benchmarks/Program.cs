@@ -22,7 +22,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        // The device-side benchmark (DeviceBenchmark.cs) runs with a leading 'device' argument.
+        if (args is ["device", ..]) return await DeviceBenchmark.RunAsync(args[1..]);
+
         int duration = 10, twins = 100_000;
+        bool inMemory = false;
         string output = Path.Combine(Metadata("RepositoryRoot"), "docs", "benchmarks.md");
         for (int i = 0; i < args.Length; i++)
         {
@@ -31,6 +35,8 @@ internal static class Program
                 case "--duration": duration = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--twins": twins = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--output": output = args[++i]; break;
+                case "--in-memory": inMemory = true; break; // diagnostic: separates the cost of durability
+                case "--twins-only-throughput": twins = 0; break;
                 default:
                     Console.Error.WriteLine($"Unknown option '{args[i]}'. Options: --duration SECONDS --twins N --output PATH");
                     return 2;
@@ -38,7 +44,7 @@ internal static class Program
         }
 
         string data = Path.Combine(Path.GetTempPath(), "twinps-bench-" + Guid.NewGuid().ToString("N"));
-        using var emulator = Emulator.Start(data);
+        using var emulator = Emulator.Start(inMemory ? null : data);
         try
         {
             var results = new List<(string Name, string Value, string Goal, bool? Met)>();
@@ -49,13 +55,24 @@ internal static class Program
             foreach (string id in ids) await clients[0].SendAsync(HttpMethod.Put, "devices/" + id, "{}");
 
             Console.Error.WriteLine($"GET /twins for {duration} s with {Connections} connections…");
-            double getRate = await Throughput(clients, duration, (c, worker, n) => c.SendAsync(HttpMethod.Get, "twins/" + ids[worker], null));
+            var (getRate, getCpu) = await Throughput(clients, emulator.ProcessId, duration, (c, worker, n) => c.SendAsync(HttpMethod.Get, "twins/" + ids[worker], null));
             results.Add(("Twin GET throughput (16 keep-alive HTTPS connections)", $"{getRate:N0} requests/s", "≥ 10,000/s", getRate >= 10_000));
+            results.Add(("Emulator CPU time per twin GET (user + system, all threads)", $"{getCpu:N0} µs", "—", null));
 
             Console.Error.WriteLine($"PATCH /twins (durable) for {duration} s with {Connections} connections…");
-            double patchRate = await Throughput(clients, duration, (c, worker, n) =>
+            long transactionsBefore = await clients[0].StoreTransactionsAsync();
+            var (patchRate, patchCpu) = await Throughput(clients, emulator.ProcessId, duration, (c, worker, n) =>
                 c.SendAsync(HttpMethod.Patch, "twins/" + ids[worker], $"{{\"properties\":{{\"desired\":{{\"n\":{n}}}}}}}"));
             results.Add(("Twin PATCH throughput, durable (committed to SQLite before the answer)", $"{patchRate:N0} requests/s", "≥ 3,000/s", patchRate >= 3_000));
+            results.Add(("Emulator CPU time per durable twin PATCH", $"{patchCpu:N0} µs", "—", null));
+            long transactions = await clients[0].StoreTransactionsAsync() - transactionsBefore;
+            results.Add(("SQLite transactions (fsyncs) during the PATCH run, incl. warm-up: group commit", $"{transactions:N0} ({patchRate * (duration + 2) / Math.Max(1, transactions):N1} writes per transaction)", "—", null));
+
+            if (twins == 0)
+            {
+                Console.WriteLine(Render(results, duration, twins));
+                return 0;
+            }
 
             Console.Error.WriteLine($"Creating {twins:N0} twins with bulk POST /devices…");
             var create = Stopwatch.StartNew();
@@ -92,15 +109,19 @@ internal static class Program
         }
     }
 
-    private static async Task<double> Throughput(ClientSet clients, int seconds, Func<BenchClient, int, int, Task<int>> request)
+    /// <summary>Requests per second, and the emulator's CPU time per request in microseconds.</summary>
+    private static async Task<(double Rate, double CpuMicroseconds)> Throughput(ClientSet clients, int pid, int seconds, Func<BenchClient, int, int, Task<int>> request)
     {
         // Warm-up.
         using (var warm = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
             await Run(warm.Token);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        double cpuBefore = CpuSeconds(pid);
         var sw = Stopwatch.StartNew();
         long count = await Run(cts.Token);
-        return count / sw.Elapsed.TotalSeconds;
+        double elapsed = sw.Elapsed.TotalSeconds;
+        double cpu = CpuSeconds(pid) - cpuBefore;
+        return (count / elapsed, cpu / Math.Max(1, count) * 1e6);
 
         async Task<long> Run(CancellationToken token)
         {
@@ -156,6 +177,15 @@ internal static class Program
 
         times.Sort();
         return times[times.Count / 2];
+    }
+
+    /// <summary>utime + stime of a process from /proc/PID/stat, in seconds.</summary>
+    private static double CpuSeconds(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks / 100.0; // USER_HZ is 100 on Linux
     }
 
     private static long PeakMemoryKb(int pid)
@@ -227,11 +257,14 @@ internal sealed class Emulator : IDisposable
 
     public int ProcessId => _process.Id;
 
-    public static Emulator Start(string dataFolder)
+    public static Emulator Start(string? dataFolder)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false };
         info.ArgumentList.Add(Path.GetFullPath(Program.Metadata("EmulatorDll")));
-        foreach (string a in new[] { "--https-port", "0", "--mqtt-port", "0", "--data", dataFolder }) info.ArgumentList.Add(a);
+        string[] arguments = dataFolder is null
+            ? ["--https-port", "0", "--mqtt-port", "0", "--in-memory"]
+            : ["--https-port", "0", "--mqtt-port", "0", "--data", dataFolder];
+        foreach (string a in arguments) info.ArgumentList.Add(a);
         Process process = Process.Start(info)!;
         string? line = process.StandardOutput.ReadLine();
         if (line is null) throw new InvalidOperationException("The emulator did not start.");
@@ -290,6 +323,16 @@ internal sealed class BenchClient : IDisposable
         using HttpResponseMessage response = await _http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
         return (int)response.StatusCode;
+    }
+
+    /// <summary>The emulator's committed transaction count (test-support endpoint).</summary>
+    public async Task<long> StoreTransactionsAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "$twinps/stats?api-version=2021-04-12");
+        request.Headers.TryAddWithoutValidation("Authorization", _token);
+        using HttpResponseMessage response = await _http.SendAsync(request);
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return (long)json["storeTransactions"]!;
     }
 
     public void Dispose() => _http.Dispose();

@@ -343,7 +343,7 @@ internal sealed partial class HubRegistry : IDisposable
             if (!ETags.Matches(ifMatch, current.TwinETag)) throw PreconditionFailed();
             change = replace ? TwinOps.Replace(current.Twin, body) : TwinOps.Patch(current.Twin, body);
             snapshot = current.With(twin: change.State);
-            await _store.CommitAsync(PutOperation(snapshot)).ConfigureAwait(false);
+            await _store.CommitAsync(TwinOperation(snapshot)).ConfigureAwait(false);
             entry.Current = snapshot;
         }
         finally
@@ -371,7 +371,7 @@ internal sealed partial class HubRegistry : IDisposable
             TwinSnapshot current = entry.Current;
             TwinState next = TwinOps.PatchReported(current.Twin, patch);
             TwinSnapshot snapshot = current.With(twin: next);
-            await _store.CommitAsync(PutOperation(snapshot)).ConfigureAwait(false);
+            await _store.CommitAsync(TwinOperation(snapshot)).ConfigureAwait(false);
             entry.Current = snapshot;
             return TwinOps.ReportedVersion(next);
         }
@@ -498,6 +498,10 @@ internal sealed partial class HubRegistry : IDisposable
     private static StoreOperation PutOperation(TwinSnapshot snapshot) => snapshot.Identity.ModuleId is null
         ? new StoreOperation.PutDevice(snapshot.Identity.DeviceId, snapshot.IdentityStorageJson, TwinOps.ToStorage(snapshot.Twin))
         : new StoreOperation.PutModule(snapshot.Identity.DeviceId, snapshot.Identity.ModuleId, snapshot.IdentityStorageJson, TwinOps.ToStorage(snapshot.Twin));
+
+    private static StoreOperation TwinOperation(TwinSnapshot snapshot) => snapshot.Identity.ModuleId is null
+        ? new StoreOperation.PutDeviceTwin(snapshot.Identity.DeviceId, TwinOps.ToStorage(snapshot.Twin))
+        : new StoreOperation.PutModuleTwin(snapshot.Identity.DeviceId, snapshot.Identity.ModuleId, TwinOps.ToStorage(snapshot.Twin));
 
     internal static IoTHubProtocolException DeviceNotFound(string deviceId) =>
         new(IoTHubErrorCode.DeviceNotFound, $"Device {deviceId} not registered");

@@ -12,7 +12,6 @@ internal sealed class TwinSnapshot(Identity identity, TwinState twin, Connection
 {
     private byte[]? _twinJson;
     private byte[]? _identityJson;
-    private string? _identityStorage;
 
     public Identity Identity { get; } = identity;
 
@@ -42,14 +41,12 @@ internal sealed class TwinSnapshot(Identity identity, TwinState twin, Connection
         }
     }
 
-    /// <summary>The identity as stored in SQLite.</summary>
-    public string IdentityStorageJson => _identityStorage ??= Domain.IdentityJson.ToStorageJson(Identity);
+    /// <summary>The identity as stored in SQLite (computed on demand: only identity writes need it).</summary>
+    public string IdentityStorageJson => Domain.IdentityJson.ToStorageJson(Identity);
 
     public TwinSnapshot With(Identity? identity = null, TwinState? twin = null, ConnectionInfo? connection = null)
     {
-        var next = new TwinSnapshot(identity ?? Identity, twin ?? Twin, connection ?? Connection);
-        if (identity is null) next._identityStorage = _identityStorage;
-        return next;
+        return new TwinSnapshot(identity ?? Identity, twin ?? Twin, connection ?? Connection);
     }
 }
 

@@ -16,7 +16,7 @@ internal sealed class HubStore : IAsyncDisposable
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private readonly Task _writer;
-    private readonly SqliteCommand _putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta;
+    private readonly SqliteCommand _putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta, _putDeviceTwin, _putModuleTwin;
     private long _transactions;
 
     private HubStore(SqliteConnection connection)
@@ -27,6 +27,8 @@ internal sealed class HubStore : IAsyncDisposable
         _deleteDeviceModules = Command("DELETE FROM modules WHERE device_id = $a", "$a");
         _putModule = Command("INSERT INTO modules(device_id, module_id, identity, twin) VALUES($a, $b, $c, $d) ON CONFLICT(device_id, module_id) DO UPDATE SET identity = excluded.identity, twin = excluded.twin", "$a", "$b", "$c", "$d");
         _deleteModule = Command("DELETE FROM modules WHERE device_id = $a AND module_id = $b", "$a", "$b");
+        _putDeviceTwin = Command("UPDATE devices SET twin = $b WHERE device_id = $a", "$a", "$b");
+        _putModuleTwin = Command("UPDATE modules SET twin = $c WHERE device_id = $a AND module_id = $b", "$a", "$b", "$c");
         _putMeta = Command("INSERT INTO meta(key, value) VALUES($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", "$a", "$b");
         _writer = Task.Run(WriterLoopAsync);
     }
@@ -126,7 +128,7 @@ internal sealed class HubStore : IAsyncDisposable
         {
             lock (_connection)
             {
-                foreach (SqliteCommand c in new[] { _putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta })
+                foreach (SqliteCommand c in AllCommands)
                     c.Dispose();
                 _connection.Dispose();
             }
@@ -166,7 +168,7 @@ internal sealed class HubStore : IAsyncDisposable
     private void WriteBatch(List<PendingWrite> batch)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction();
-        foreach (SqliteCommand c in new[] { _putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta })
+        foreach (SqliteCommand c in AllCommands)
             c.Transaction = transaction;
 
         foreach (PendingWrite write in batch)
@@ -183,6 +185,8 @@ internal sealed class HubStore : IAsyncDisposable
                     case StoreOperation.PutModule m: Run(_putModule, m.DeviceId, m.ModuleId, m.Identity, m.Twin); break;
                     case StoreOperation.DeleteModule m: Run(_deleteModule, m.DeviceId, m.ModuleId); break;
                     case StoreOperation.PutMeta m: Run(_putMeta, m.Key, m.Value); break;
+                    case StoreOperation.PutDeviceTwin t: Run(_putDeviceTwin, t.DeviceId, t.Twin); break;
+                    case StoreOperation.PutModuleTwin t: Run(_putModuleTwin, t.DeviceId, t.ModuleId, t.Twin); break;
                     default: throw new InvalidOperationException("Unknown store operation.");
                 }
             }
@@ -190,6 +194,8 @@ internal sealed class HubStore : IAsyncDisposable
 
         transaction.Commit();
     }
+
+    private SqliteCommand[] AllCommands => [_putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta, _putDeviceTwin, _putModuleTwin];
 
     private static void Run(SqliteCommand command, params string[] values)
     {

@@ -6,6 +6,12 @@ internal abstract record StoreOperation
     /// <summary>Insert or replace a device row (identity JSON and twin storage JSON).</summary>
     public sealed record PutDevice(string DeviceId, string Identity, string Twin) : StoreOperation;
 
+    /// <summary>Replace only the twin of an existing device row (twin writes leave the identity column alone).</summary>
+    public sealed record PutDeviceTwin(string DeviceId, string Twin) : StoreOperation;
+
+    /// <summary>Replace only the twin of an existing module row.</summary>
+    public sealed record PutModuleTwin(string DeviceId, string ModuleId, string Twin) : StoreOperation;
+
     /// <summary>Delete a device row and all its module rows.</summary>
     public sealed record DeleteDevice(string DeviceId) : StoreOperation;
 
