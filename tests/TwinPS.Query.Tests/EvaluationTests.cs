@@ -274,3 +274,30 @@ public class ConditionTests
         Assert.Equal(token, error.Token);
     }
 }
+
+/// <summary>Documents assembled from JSON values that wrap elements (as a store may build them).</summary>
+public class WrappedValueTests
+{
+    [Fact]
+    public void Values_wrapping_json_elements_are_typed_by_their_element()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse("""{"obj":{"k":1},"arr":[1],"s":"x","n":5,"t":true}""");
+        var tags = new JsonObject();
+        foreach (var property in json.RootElement.EnumerateObject())
+        {
+            var element = property.Value.Clone();
+            tags[property.Name] = element.ValueKind switch
+            {
+                System.Text.Json.JsonValueKind.Object => JsonObject.Create(element),
+                System.Text.Json.JsonValueKind.Array => JsonArray.Create(element),
+                _ => JsonValue.Create(element),
+            };
+        }
+
+        var twin = new JsonObject { ["deviceId"] = "w", ["tags"] = tags };
+
+        Assert.True(IoTHubQuery.Parse("SELECT * FROM devices WHERE IS_DEFINED(tags.obj) AND IS_DEFINED(tags.arr) AND tags.s = 'x' AND tags.n = 5 AND tags.t = true").Matches(twin));
+        Assert.False(IoTHubQuery.Parse("SELECT * FROM devices WHERE tags.obj IN [1]").Matches(twin));
+        Assert.Equal("""{"obj":{"k":1}}""", IoTHubQuery.Parse("SELECT tags.obj FROM devices").Project(twin).ToJsonString());
+    }
+}

@@ -74,6 +74,8 @@ internal readonly struct QueryValue
                 JsonValueKind.True => True,
                 JsonValueKind.False => False,
                 JsonValueKind.Null => Null,
+                JsonValueKind.Object => new QueryValue(ValueKind.Object, 0, null, node),
+                JsonValueKind.Array => new QueryValue(ValueKind.Array, 0, null, node),
                 _ => Undefined,
             };
         }
@@ -90,6 +92,8 @@ internal readonly struct QueryValue
             JsonValueKind.True => True,
             JsonValueKind.False => False,
             JsonValueKind.Null => Null,
+            JsonValueKind.Object => new QueryValue(ValueKind.Object, 0, null, node),
+            JsonValueKind.Array => new QueryValue(ValueKind.Array, 0, null, node),
             _ => Undefined,
         };
     }
