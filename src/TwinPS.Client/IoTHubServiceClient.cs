@@ -166,8 +166,12 @@ public sealed partial class IoTHubServiceClient : IDisposable
 
         options.Diagnostics.LoggedQueryParameters.Add("api-version");
 
-        // The pipeline keeps this client's own transport; the caller's options object is left as it was.
+        // The pipeline keeps this client's own transport and retry policy; the caller's options object is left as it was.
+        var callerRetryPolicy = options.RetryPolicy;
         options.Transport = ownedTransport ?? callerTransport;
+        options.RetryPolicy = callerRetryPolicy ?? new RetryPolicy(
+            options.Retry.MaxRetries,
+            new IoTHubDelayStrategy(options.Retry.Delay, options.NetworkRetryDelay, options.Retry.MaxDelay));
         try
         {
             return HttpPipelineBuilder.Build(
@@ -179,6 +183,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
         finally
         {
             options.Transport = callerTransport;
+            options.RetryPolicy = callerRetryPolicy;
         }
     }
 
@@ -294,6 +299,18 @@ public sealed partial class IoTHubServiceClient : IDisposable
         {
             return new IoTHubServiceException(
                 $"The TLS certificate of IoT Hub '{HostName}' was not accepted (untrusted issuer or wrong host name). For a local emulator, trust its CA certificate for this connection: {DescribeNetworkError(root)}",
+                0,
+                IoTHubServiceException.ConnectionErrorCode,
+                null,
+                null,
+                isTransient: false,
+                exception);
+        }
+
+        if (IoTHubResponseClassifier.IsUnknownHost(exception))
+        {
+            return new IoTHubServiceException(
+                $"The host name of IoT Hub '{HostName}' could not be resolved; check the HostName.",
                 0,
                 IoTHubServiceException.ConnectionErrorCode,
                 null,

@@ -17,6 +17,9 @@ public sealed class IoTHubServiceClientOptions : ClientOptions
     /// <summary>Default cap of one back-off delay.</summary>
     public static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(60);
 
+    /// <summary>Default base delay between retries after a network failure (no response): short, so a wrong host fails fast.</summary>
+    public static readonly TimeSpan DefaultNetworkRetryDelay = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Default number of retries after the first attempt.</summary>
     public const int DefaultMaxRetries = 5;
 
@@ -37,6 +40,12 @@ public sealed class IoTHubServiceClientOptions : ClientOptions
         // Request/response bodies carry device keys: they are never logged (see IoTHubServiceClient).
         Diagnostics.IsLoggingContentEnabled = false;
     }
+
+    /// <summary>
+    /// Base delay (doubled per retry, with jitter, capped by <see cref="RetryOptions.MaxDelay"/>) after a network failure or
+    /// timeout; <see cref="RetryOptions.Delay"/> is the base after a 429/500/503/504 response. Default 250 ms.
+    /// </summary>
+    public TimeSpan NetworkRetryDelay { get; set; } = DefaultNetworkRetryDelay;
 
     /// <summary>Lifetime of each SAS token (default 1 hour). Tokens are cached and renewed before they expire.</summary>
     public TimeSpan SasTokenTimeToLive { get; set; } = DefaultSasTokenTimeToLive;

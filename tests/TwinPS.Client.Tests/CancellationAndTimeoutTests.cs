@@ -73,6 +73,67 @@ public sealed class CancellationAndTimeoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Network_failures_back_off_with_the_short_network_delay()
+    {
+        var cs = TwinPS.Protocol.IoTHubConnectionString.Parse($"HostName=127.0.0.1:{ClosedPort()};SharedAccessKeyName=iothubowner;SharedAccessKey={TestClients.Key}");
+        var options = TestClients.FastOptions(maxRetries: 3);
+        options.Retry.Delay = TimeSpan.FromSeconds(30);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(60);
+        options.NetworkRetryDelay = TimeSpan.FromMilliseconds(10);
+        using var client = new IoTHubServiceClient(cs, options);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("d1"));
+
+        Assert.Equal("ConnectionError", ex.ErrorCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Throttling_backs_off_with_the_response_delay()
+    {
+        var attempts = 0;
+        _server.Handler = (_, ctx) => Interlocked.Increment(ref attempts) == 1
+            ? TestHttpsServer.ReplyError(ctx, 429, "ThrottlingBacklogTimeout")
+            : TestHttpsServer.Reply(ctx, 200, TestClients.TwinJson("d1"));
+        var options = TestClients.FastOptions(maxRetries: 1);
+        options.Retry.Delay = TimeSpan.FromMilliseconds(600);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(5);
+        options.NetworkRetryDelay = TimeSpan.FromMilliseconds(1);
+        using var client = TestClients.For(_server, options);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        await client.GetTwinAsync("d1");
+
+        Assert.Equal(2, attempts);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(450), $"took only {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task An_unknown_host_fails_at_once_without_retries()
+    {
+        var cs = TwinPS.Protocol.IoTHubConnectionString.Parse($"HostName=no-such-hub.invalid;SharedAccessKeyName=iothubowner;SharedAccessKey={TestClients.Key}");
+        var options = TestClients.FastOptions(maxRetries: 3);
+        options.NetworkRetryDelay = TimeSpan.FromSeconds(10);
+        using var client = new IoTHubServiceClient(cs, options);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("d1"));
+
+        Assert.Equal("ConnectionError", ex.ErrorCode);
+        Assert.False(ex.IsTransient);
+        Assert.Contains("no-such-hub.invalid", ex.Message, StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(9), $"took {watch.Elapsed}");
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task Refused_connection_is_retried_then_reported_as_ConnectionError()
     {
         int closedPort;

@@ -16,7 +16,22 @@ internal sealed class IoTHubResponseClassifier : ResponseClassifier
 
     public override bool IsRetriableException(Exception exception) =>
         !IsCertificateFailure(exception)
+        && !IsUnknownHost(exception)
         && (exception is IOException or HttpRequestException or TimeoutException || exception is RequestFailedException { Status: 0 });
+
+    /// <summary>A host name that does not resolve is almost always a typo: fail at once instead of retrying.</summary>
+    internal static bool IsUnknownHost(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A TLS authentication failure (untrusted or mismatched certificate) does not heal by retrying.</summary>
     internal static bool IsCertificateFailure(Exception exception)
