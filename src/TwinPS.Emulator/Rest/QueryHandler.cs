@@ -65,6 +65,7 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
 
         foreach ((TwinSnapshot snapshot, string deviceId, string? moduleId) in Twins(query.Collection, position))
         {
+            // JsonNode.Parse is lazy: only the properties the WHERE clause reads are materialised.
             JsonObject document = (JsonObject)JsonNode.Parse(snapshot.TwinJson)!;
             if (!query.Matches(document)) continue;
             if (written == limit)
