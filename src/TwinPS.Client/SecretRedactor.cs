@@ -9,7 +9,7 @@ public static partial class SecretRedactor
     public const string Placeholder = "<redacted>";
 
     /// <summary>Returns <paramref name="text"/> with <c>sig=</c>, <c>SharedAccessKey=</c>, <c>SharedAccessSignature …</c>
-    /// and JSON key fields (<c>primaryKey</c>, <c>secondaryKey</c>) values replaced by a placeholder.</summary>
+    /// and JSON key fields (<c>primaryKey</c>, <c>secondaryKey</c>, <c>sharedAccessKey</c>, <c>key</c>) values replaced by a placeholder.</summary>
     public static string Redact(string? text)
     {
         if (string.IsNullOrEmpty(text))
@@ -33,6 +33,6 @@ public static partial class SecretRedactor
     [GeneratedRegex(@"(\bSharedAccessKey\s*=\s*)[^;\s""']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyPattern();
 
-    [GeneratedRegex(@"(""(?:primaryKey|secondaryKey)""\s*:\s*"")[^""]*""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(""(?:primaryKey|secondaryKey|sharedAccessKey|key)""\s*:\s*"")[^""]*""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex JsonKeyPattern();
 }

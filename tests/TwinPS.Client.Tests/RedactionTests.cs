@@ -90,7 +90,7 @@ public sealed class RedactionTests : IAsyncLifetime
     public void Redactor_removes_every_secret_form()
     {
         var token = SharedAccessSignature.Build("hub.azure-devices.net", TestClients.Key, "iothubowner", DateTimeOffset.UtcNow.AddHours(1));
-        var text = $"a {token} b HostName=h;SharedAccessKeyName=p;SharedAccessKey={TestClients.Key} c sig=abc%2Bdef&se=1 \"primaryKey\":\"{TestClients.Key}\"";
+        var text = $"a {token} b HostName=h;SharedAccessKeyName=p;SharedAccessKey={TestClients.Key} c sig=abc%2Bdef&se=1 \"primaryKey\":\"{TestClients.Key}\", \"sharedAccessKey\": \"{TestClients.Key}\"";
 
         var redacted = SecretRedactor.Redact(text);
 
