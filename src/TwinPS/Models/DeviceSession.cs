@@ -127,7 +127,9 @@ public sealed class DeviceSession : IDisposable
     {
         LastStatusReason = e.Error is null ? e.Reason : $"{e.Reason}: {e.Error.Message}";
         StatusChanged?.Invoke(this, new DeviceSessionStatusEventArgs(e.Status, LastStatusReason));
-        if (e.Status is DeviceConnectionStatus.Closed)
+        // Closed, or Disconnected for good (reconnecting refused or switched off): no patch can arrive any more,
+        // so a Wait-IoTTwinDesired on this session ends after reading what is left.
+        if (e.Status is DeviceConnectionStatus.Closed or DeviceConnectionStatus.Disconnected)
         {
             _pending.Writer.TryComplete();
         }

@@ -1,0 +1,252 @@
+# The device side of TwinPS against a real emulator: Connect-IoTDevice, Get-IoTDeviceTwin, Update-IoTTwinReported,
+# Wait-IoTTwinDesired, Disconnect-IoTDevice, together with the back-end cmdlets (the seed's scenario across both halves).
+
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+    $script:hub = Start-TwinTestHub
+
+    function New-DeviceSideDevice {
+        $id = 'ds-' + [guid]::NewGuid().ToString('N').Substring(0, 10)
+        New-TwinTestDevice $script:hub $id
+        $device = Invoke-TwinTestRest $script:hub GET "/devices/$id"
+        [pscustomobject]@{
+            Id               = $id
+            Key              = $device.authentication.symmetricKey.primaryKey
+            ConnectionString = "HostName=localhost;DeviceId=$id;SharedAccessKey=$($device.authentication.symmetricKey.primaryKey)"
+        }
+    }
+}
+
+AfterAll {
+    Disconnect-IoTDevice -All
+    Stop-TwinTestHub $script:hub
+}
+
+Describe 'Device side: the seed scenario across both halves' {
+    It 'reports, receives the desired patch the back end sets, acknowledges it, and the back end finds it by a reported query' {
+        $device = New-DeviceSideDevice
+        # The CA comes from the session's hub connection (same host); the MQTT port is given.
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        $session.Status | Should -Be 'Connected'
+        $session.DeviceId | Should -Be $device.Id
+        $session.pstypenames[0] | Should -Be 'TwinPS.DeviceSession'
+
+        $twin = Get-IoTDeviceTwin -Session $session
+        $twin.pstypenames[0] | Should -Be 'TwinPS.DeviceTwin'
+        $twin.DesiredVersion | Should -BeGreaterOrEqual 1
+        $before = $twin.ReportedVersion
+
+        $version = $session | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru
+        $version | Should -Be ($before + 1)
+
+        Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ telemetryInterval = 5 } -Confirm:$false
+        $patch = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout 15
+        $patch | Should -HaveCount 1
+        $patch.pstypenames[0] | Should -Be 'TwinPS.DesiredPatch'
+        $patch.Properties.telemetryInterval | Should -Be 5
+        $patch.IsSynthetic | Should -BeFalse
+        $patch.DeviceId | Should -Be $device.Id
+
+        Update-IoTTwinReported -Session $session -Reported @{ telemetryInterval = $patch.Properties.telemetryInterval; ack = @{ desiredVersion = $patch.Version } }
+
+        $found = @(Search-IoTTwin -Query "SELECT * FROM devices WHERE properties.reported.connectivity = 'cellular'")
+        $found.DeviceId | Should -Contain $device.Id
+        $backend = Get-IoTTwin -DeviceId $device.Id
+        $backend.Reported.temperature | Should -Be 21.5
+        $backend.Reported.ack.desiredVersion | Should -Be $patch.Version
+        $backend.ConnectionState | Should -Be 'Connected'
+
+        $session | Disconnect-IoTDevice
+        $session.Status | Should -Be 'Closed'
+        { Get-IoTDeviceTwin -Session $session -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceSessionClosed*'
+    }
+
+    It 'connects from Get-IoTDeviceConnectionString through the pipeline and reads desired values set before it connected' {
+        $device = New-DeviceSideDevice
+        Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ mode = 'eco'; nested = @{ level = 3 } } -Confirm:$false
+        $cs = Get-IoTDeviceConnectionString -DeviceId $device.Id -WarningAction SilentlyContinue
+        $session = $cs | Connect-IoTDevice -MqttPort $script:hub.mqttPort
+        try {
+            $twin = $session | Get-IoTDeviceTwin
+            $twin.Desired.mode | Should -Be 'eco'
+            $twin.Desired.nested.level | Should -Be 3
+            $twin.ToJson() | Should -Not -Match 'metadata'
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+
+    It 'keeps a patch that arrived before Wait-IoTTwinDesired started, and -SkipPending drops it' {
+        $device = New-DeviceSideDevice
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        try {
+            Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ first = 1 } -Confirm:$false
+            # Let the notification arrive before anyone waits.
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ($session.PendingDesiredCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            (Wait-IoTTwinDesired -Session $session -Count 1 -Timeout 5).Properties.first | Should -Be 1
+
+            Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ second = 2 } -Confirm:$false
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ($session.PendingDesiredCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $none = Wait-IoTTwinDesired -Session $session -SkipPending -Timeout 1
+            $none | Should -BeNullOrEmpty
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+
+    It 'reports a timeout when -Count patches do not arrive in time' {
+        $device = New-DeviceSideDevice
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $result = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout 1 -ErrorVariable waitErrors -ErrorAction SilentlyContinue
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $result | Should -BeNullOrEmpty
+            $waitErrors[0].FullyQualifiedErrorId | Should -BeLike 'WaitTimeout*'
+            $waitErrors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+}
+
+Describe 'Device side: events' {
+    It 'raises DesiredPropertiesReceived for Register-ObjectEvent' {
+        $device = New-DeviceSideDevice
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        $sourceId = 'twinps-desired-' + [guid]::NewGuid()
+        $null = Register-ObjectEvent -InputObject $session -EventName DesiredPropertiesReceived -SourceIdentifier $sourceId
+        try {
+            Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ fan = 'high' } -Confirm:$false
+            $event = Wait-Event -SourceIdentifier $sourceId -Timeout 15
+            $event | Should -Not -BeNullOrEmpty
+            $event.SourceEventArgs.Properties.fan | Should -Be 'high'
+            $event.SourceEventArgs.Version | Should -BeGreaterThan 1
+            $event.Sender.DeviceId | Should -Be $device.Id
+        }
+        finally {
+            Unregister-Event -SourceIdentifier $sourceId -ErrorAction SilentlyContinue
+            Remove-Event -SourceIdentifier $sourceId -ErrorAction SilentlyContinue
+            $session | Disconnect-IoTDevice
+        }
+    }
+}
+
+Describe 'Device side: refusals' {
+    It 'refuses an invalid reported key clearly and applies nothing' {
+        $device = New-DeviceSideDevice
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        try {
+            $before = Get-TwinTestTwin $script:hub $device.Id
+            $err = { Update-IoTTwinReported -Session $session -Reported @{ good = 1; 'bad.key' = 2 } -ErrorAction Stop } |
+                Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'ArgumentInvalid*'
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match 'bad\.key'
+            $after = Get-TwinTestTwin $script:hub $device.Id
+            $after.properties.reported.'$version' | Should -Be $before.properties.reported.'$version'
+            $after.properties.reported.PSObject.Properties.Name | Should -Not -Contain 'good'
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+
+    It 'fails fast with an authentication error for a wrong device key' {
+        $device = New-DeviceSideDevice
+        $wrongKey = [Convert]::ToBase64String([byte[]](1..32))
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $err = { Connect-IoTDevice -ConnectionString "HostName=localhost;DeviceId=$($device.Id);SharedAccessKey=$wrongKey" -MqttPort $script:hub.mqttPort -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $err.FullyQualifiedErrorId | Should -BeLike 'IotHubUnauthorizedAccess*'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err.Exception.Message | Should -Not -Match ([regex]::Escape($wrongKey))
+        $err.Exception.Message | Should -Not -Match 'sig='
+    }
+
+    It 'refuses a service connection string and a missing session clearly' {
+        { Connect-IoTDevice -ConnectionString $script:hub.serviceConnectionString -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidDeviceConnection*'
+        Disconnect-IoTDevice -All
+        { Get-IoTDeviceTwin -ErrorAction Stop } | Should -Throw -ErrorId 'NoDeviceSession*'
+    }
+
+    It 'supports -WhatIf without sending anything' {
+        $device = New-DeviceSideDevice
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        try {
+            $lines = Get-TwinTestWhatIf { Update-IoTTwinReported -Session $session -Reported @{ x = 1 } -WhatIf }
+            $lines | Should -Match 'Patch reported properties: \{"x":1\}'
+            (Get-TwinTestTwin $script:hub $device.Id).properties.reported.PSObject.Properties.Name | Should -Not -Contain 'x'
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+}
+
+Describe 'Device side: the emulator stops under a connected session' {
+    BeforeAll {
+        # An emulator of our own with a data folder, so that it can come back on the same ports with the same devices.
+        $script:dataFolder = Join-Path ([IO.Path]::GetTempPath()) ('twinps-ds-' + [guid]::NewGuid().ToString('N'))
+        $moduleDir = Split-Path $script:TwinTestModulePath
+        $script:emulatorDll = @(
+            (Join-Path $moduleDir 'emulator/TwinPS.Emulator.dll'),
+            (Join-Path $script:TwinTestRepoRoot 'src/TwinPS.Emulator/bin/Debug/net8.0/TwinPS.Emulator.dll')
+        ) | Where-Object { Test-Path $_ } | Select-Object -First 1
+
+        function Start-OwnEmulator([int] $HttpsPort, [int] $MqttPort) {
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+            foreach ($a in @($script:emulatorDll, '--https-port', $HttpsPort, '--mqtt-port', $MqttPort, '--data', $script:dataFolder)) { $psi.ArgumentList.Add([string] $a) }
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $null = $process.StandardError.ReadToEndAsync()
+            $line = $process.StandardOutput.ReadLineAsync()
+            if (-not $line.Wait([TimeSpan]::FromSeconds(60)) -or $null -eq $line.Result) { $process.Kill($true); throw 'emulator did not start' }
+            $null = $process.StandardOutput.ReadToEndAsync()
+            $ready = $line.Result | ConvertFrom-Json
+            $ready | Add-Member -NotePropertyName Process -NotePropertyValue $process
+            $ready
+        }
+
+        $script:own = Start-OwnEmulator 0 0
+        $script:ownHub = Connect-IoTHub -ConnectionString $script:own.serviceConnectionString -CACertificatePath $script:own.caCertificatePath -NoSessionDefault
+        $created = New-IoTDevice -DeviceId ('ds-restart-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) -Connection $script:ownHub
+        $script:restartDeviceId = $created.DeviceId
+        $script:restartCs = Get-IoTDeviceConnectionString -DeviceId $created.DeviceId -Connection $script:ownHub -WarningAction SilentlyContinue
+    }
+
+    AfterAll {
+        if ($script:own -and -not $script:own.Process.HasExited) { $script:own.Process.Kill($true) }
+        Remove-Item $script:dataFolder -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'fails requests clearly while the hub is down and works again when it comes back' {
+        $session = Connect-IoTDevice -ConnectionString $script:restartCs -MqttPort $script:own.mqttPort -CACertificatePath $script:own.caCertificatePath
+        try {
+            $session.Status | Should -Be 'Connected'
+            $httpsPort = $script:own.httpsPort
+            $mqttPort = $script:own.mqttPort
+            $script:own.Process.Kill($true)
+            $script:own.Process.WaitForExit(10000) | Should -BeTrue
+
+            # The drop is noticed at once; requests fail fast with a connection error instead of hanging.
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ($session.Status -eq 'Connected' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $session.Status | Should -Be 'Reconnecting'
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $err = { Update-IoTTwinReported -Session $session -Reported @{ during = 'outage' } -ErrorAction Stop } | Should -Throw -PassThru
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $err.FullyQualifiedErrorId | Should -BeLike 'ConnectionError*'
+            $err.CategoryInfo.Category | Should -Be 'ConnectionError'
+            $err.Exception.Message | Should -Match 'not connected'
+
+            $script:own = Start-OwnEmulator $httpsPort $mqttPort
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ($session.Status -ne 'Connected' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $session.Status | Should -Be 'Connected'
+            Update-IoTTwinReported -Session $session -Reported @{ after = 'outage' } -PassThru | Should -BeGreaterThan 1
+            $backHub = Connect-IoTHub -ConnectionString $script:own.serviceConnectionString -CACertificatePath $script:own.caCertificatePath -NoSessionDefault
+            (Get-IoTTwin -DeviceId $script:restartDeviceId -Connection $backHub).Reported.after | Should -Be 'outage'
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+}
