@@ -307,4 +307,5 @@ finally {
 
 # Check the file is well-formed MAML that Get-Help can read (an XML error here fails the build).
 [xml](Get-Content -Raw $target) | Out-Null
-Write-Host "Wrote help for $($documented.Count) of $($commands.Count) cmdlets: $target"
+# Quiet on success (build.ps1 reads this process's output); -Verbose tells what was written.
+Write-Verbose "Wrote help for $($documented.Count) of $($commands.Count) cmdlets: $target"

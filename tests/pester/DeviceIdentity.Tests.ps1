@@ -169,6 +169,13 @@ Describe 'Remove-IoTDevice' {
         (Get-Raw 'rm-1').Status | Should -Be 200
     }
 
+    It 'removes nothing with $WhatIfPreference, even with -Force' {
+        $WhatIfPreference = $true
+        try { Remove-IoTDevice -DeviceId 'rm-1' -Force 6>$null }
+        finally { $WhatIfPreference = $false }
+        (Get-Raw 'rm-1').Status | Should -Be 200
+    }
+
     It 'sends a piped device''s ETag: a stale device fails with PreconditionFailed, -Force removes it' {
         $stale = Get-IoTDevice 'rm-2'
         Set-IoTDevice -DeviceId 'rm-2' -StatusReason 'changed'

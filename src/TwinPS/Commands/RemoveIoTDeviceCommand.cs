@@ -40,6 +40,18 @@ public sealed class RemoveIoTDeviceCommand : ConnectionCmdlet
     /// <inheritdoc/>
     protected override int WorkThrottleLimit => ThrottleLimit;
 
+    private bool _whatIf;
+
+    /// <inheritdoc/>
+    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        // Read once, before any work starts (the pipeline thread is waiting for this method).
+        _whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? bound)
+            ? bound is SwitchParameter { IsPresent: true }
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+        await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -69,8 +81,8 @@ public sealed class RemoveIoTDeviceCommand : ConnectionCmdlet
         // The hub requires If-Match on delete: the known ETag, or '*' (unconditional) when there is none or -Force.
         string ifMatch = Force || string.IsNullOrEmpty(etag) ? ETags.Wildcard : etag;
         string action = ifMatch == ETags.Wildcard ? "Remove device, its twin and modules" : $"Remove device, its twin and modules (if its ETag is still {etag})";
-        bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && w is SwitchParameter { IsPresent: true };
-        if (!(Force && !whatIf) && !await ShouldProcessSafe(DeviceTarget(deviceId), action).ConfigureAwait(false))
+        // -Force skips the confirmation prompt, but -WhatIf (or $WhatIfPreference) still only previews.
+        if (!(Force && !_whatIf) && !await ShouldProcessSafe(DeviceTarget(deviceId), action).ConfigureAwait(false))
         {
             return;
         }
