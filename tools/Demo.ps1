@@ -128,6 +128,11 @@ Get-IoTTwin -DeviceId myDeviceId |
     Write-Step 'Count devices per plant' "Search-IoTTwin -Query '$countQuery'"
     Search-IoTTwin -Query $countQuery | Sort-Object plant | Show
 
+    # --- Device half (tools/Demo.Device.ps1, owned by the device side) --------------------------------------------
+    # A device connects, reports temperature and connectivity, receives the desired patch the back end sets,
+    # acknowledges it, and the back end finds it with Search-IoTTwin on properties.reported.
+    & (Join-Path $PSScriptRoot 'Demo.Device.ps1') -DeviceId myDeviceId -CACertificatePath $hub.CACertificatePath
+
     Write-Host ''
     Write-Host 'Demo finished.' -ForegroundColor Green
 }
