@@ -215,6 +215,12 @@ Describe '-WhatIf' {
         $script:lines[0] | Should -BeLike "*PATCH {`"tags`":{`"a`":1}} with If-Match: `"$($twin.ETag)`"*"
     }
 
+    It 'writes the same request text as a verbose message with -Verbose (and performs it)' {
+        $verbose = Set-IoTTwinDesired w-12 @{ verbose = 1 } -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        "$verbose" | Should -BeLike '*Merge desired properties: PATCH {"properties":{"desired":{"verbose":1}}}*'
+        (Get-Raw w-12).properties.desired.verbose | Should -Be 1
+    }
+
     It 'shows the PUT body of Set-IoTTwin and the computed patch of -Replace' {
         $null = Set-TwinTestTwin $hub 'w-10' @{ properties = @{ desired = @{ x = 1; y = 2 } } }
         $put = @(Get-TwinTestWhatIf { Set-IoTTwin -DeviceId w-10 -Tag @{ t = 1 } -Desired @{ d = 1 } -WhatIf })

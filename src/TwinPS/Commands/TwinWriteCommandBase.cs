@@ -27,6 +27,7 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
 
     private bool _skipConfirmation;
     private bool _confirmHighImpact;
+    private bool _silentYes;
     private bool _yesToAll;
     private bool _noToAll;
 
@@ -88,8 +89,9 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);
         bool confirmBound = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? c);
         bool confirm = confirmBound && LanguagePrimitives.IsTrue(c);
-        (bool whatIfPreference, object? confirmPreference) = await InvokeOnPipelineThreadAsync(
-            () => (LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")), GetVariableValue("ConfirmPreference"))).ConfigureAwait(false);
+        (bool whatIfPreference, object? confirmPreference, object? verbosePreference) = await InvokeOnPipelineThreadAsync(
+            () => (LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")), GetVariableValue("ConfirmPreference"),
+                GetVariableValue("VerbosePreference"))).ConfigureAwait(false);
         bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) ? LanguagePrimitives.IsTrue(w) : whatIfPreference;
         _skipConfirmation = Force.IsPresent && !confirm && !whatIf;
 
@@ -97,6 +99,20 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         // ask (ShouldContinue) where PowerShell would have asked for a High-impact command.
         bool preferenceAsksForHigh = !LanguagePrimitives.TryConvertTo(confirmPreference, out ConfirmImpact level) || level != ConfirmImpact.None;
         _confirmHighImpact = IsHighImpact && !Force.IsPresent && !whatIf && !confirmBound && preferenceAsksForHigh;
+
+        // When ShouldProcess would neither ask, nor print (-WhatIf), nor write its verbose line, its
+        // answer is yes: skip the round trip to the pipeline thread for every twin of a bulk run.
+        bool verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out object? v)
+            ? LanguagePrimitives.IsTrue(v)
+            : LanguagePrimitives.TryConvertTo(verbosePreference, out ActionPreference verboseLevel) &&
+              verboseLevel is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+        ConfirmImpact impact = GetType().GetCustomAttributes(typeof(CmdletAttribute), inherit: true)
+            .OfType<CmdletAttribute>().FirstOrDefault()?.ConfirmImpact ?? ConfirmImpact.Medium;
+        bool preferenceAsks = LanguagePrimitives.TryConvertTo(confirmPreference, out ConfirmImpact preferred)
+            ? preferred != ConfirmImpact.None && impact >= preferred
+            : true;
+        _silentYes = !whatIf && !confirmBound && !verbose && !preferenceAsks && !_confirmHighImpact &&
+            !MyInvocation.BoundParameters.ContainsKey("Debug");
 
         PrepareInput();
     }
@@ -125,7 +141,7 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     /// <summary>ShouldProcess for one twin (skipped with -Force unless -WhatIf or -Confirm).</summary>
     private protected Task<bool> ConfirmAsync(TwinTarget target, string action)
     {
-        if (_skipConfirmation)
+        if (_skipConfirmation || _silentYes)
         {
             return Task.FromResult(true);
         }
