@@ -39,15 +39,13 @@ public sealed class QuerySyntaxException : FormatException
     }
 
     internal QuerySyntaxException(string queryText, int position, int length, string reason)
-        : this(queryText, position, length, reason, Describe(queryText, position, length))
+        : this(position, reason, Describe(queryText, position, length))
     {
     }
 
-    private QuerySyntaxException(string queryText, int position, int length, string reason, (int Line, int Column, string Token) where)
+    private QuerySyntaxException(int position, string reason, (int Line, int Column, string Token) where)
         : base(FormatMessage(where.Line, where.Column, where.Token, reason))
     {
-        _ = queryText;
-        _ = length;
         Position = position;
         Line = where.Line;
         Column = where.Column;
