@@ -147,6 +147,7 @@ function Get-PositionText($Meta, [string] $SetName) {
 # --- import the built module -------------------------------------------------------------------------------
 $manifest = Join-Path $ModulePath "$ModuleName.psd1"
 if (-not (Test-Path $manifest)) { throw "Built module manifest not found: $manifest (run the build first)." }
+$manifest = (Resolve-Path $manifest).ProviderPath
 $module = Import-Module $manifest -Force -PassThru
 $commands = @(Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name)
 if ($commands.Count -eq 0) { throw "The module at $ModulePath exports no cmdlets." }
