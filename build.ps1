@@ -101,11 +101,12 @@ function Invoke-ChildPwsh {
     # 'dotnet pwsh') and returns its exit code.
     param([Parameter(Mandatory)][string[]] $ArgumentList)
     $self = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+    # Out-Host: the child's output is shown, never mixed into this function's return value.
     if ((Split-Path $self -Leaf) -like 'pwsh*') {
-        & $self @ArgumentList
+        & $self @ArgumentList | Out-Host
     }
     else {
-        & $self (Join-Path $PSHOME 'pwsh.dll') @ArgumentList
+        & $self (Join-Path $PSHOME 'pwsh.dll') @ArgumentList | Out-Host
     }
     return $LASTEXITCODE
 }
