@@ -51,7 +51,7 @@ $fleet = @(
 $twinColumns = @(
     'DeviceId'
     @{ Name = 'Plant'; Expression = { $_.Tags.location.plant } }
-    @{ Name = 'Connectivity'; Expression = { if ($_.Reported.PSObject.Properties['connectivity']) { $_.Reported.connectivity.type } } }
+    @{ Name = 'Connectivity'; Expression = { if ($_.Reported.PSObject.Properties['connectivity']) { $_.Reported.connectivity } } }
     @{ Name = 'SendFrequency'; Expression = { if ($_.Desired.PSObject.Properties['telemetryConfig']) { $_.Desired.telemetryConfig.sendFrequency } } }
     'ETag'
     'Version'
@@ -73,18 +73,18 @@ try {
         Update-IoTTwinTag -DeviceId $device.Id -Tag @{ location = @{ region = $device.Region; plant = $device.Plant } }
     }
 
-    Write-Step 'Devices report their connectivity over MQTT' 'Connect-IoTDevice -ConnectionString (Get-IoTDeviceConnectionString <id>) | Update-IoTTwinReported @{ connectivity = @{ type = ''cellular'' } }'
+    Write-Step 'Devices report their connectivity over MQTT' 'Connect-IoTDevice -ConnectionString (Get-IoTDeviceConnectionString <id>) | Update-IoTTwinReported @{ connectivity = ''cellular'' }'
     if (Get-Command Connect-IoTDevice -ErrorAction SilentlyContinue) {
         foreach ($device in $fleet | Where-Object Connectivity) {
             $connectionString = Get-IoTDeviceConnectionString -DeviceId $device.Id
             $session = Connect-IoTDevice -ConnectionString $connectionString -CACertificatePath $hub.CACertificatePath
             try {
-                Update-IoTTwinReported -Session $session -Reported @{ connectivity = @{ type = $device.Connectivity } }
+                Update-IoTTwinReported -Session $session -Reported @{ connectivity = $device.Connectivity }
             }
             finally {
                 Disconnect-IoTDevice -Session $session
             }
-            Write-Host "  $($device.Id) reported connectivity.type = '$($device.Connectivity)'"
+            Write-Host "  $($device.Id) reported connectivity = '$($device.Connectivity)'"
         }
     }
     else {
@@ -115,7 +115,7 @@ Get-IoTTwin -DeviceId myDeviceId |
     Write-Step 'Query the Redmond43 plant (values are quoted safely)' "Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' }"
     Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' } | Sort-Object DeviceId | Select-Object $twinColumns | Show
 
-    $cellularQuery = "SELECT * FROM devices WHERE tags.location.plant = 'Redmond43' AND properties.reported.connectivity.type = 'cellular'"
+    $cellularQuery = "SELECT * FROM devices WHERE tags.location.plant = 'Redmond43' AND properties.reported.connectivity = 'cellular'"
     Write-Step 'Query the Redmond43 devices that use a cellular network' "Search-IoTTwin -Query `"$cellularQuery`""
     Search-IoTTwin -Query $cellularQuery | Sort-Object DeviceId | Select-Object $twinColumns | Show
 
