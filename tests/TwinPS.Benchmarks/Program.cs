@@ -224,6 +224,18 @@ internal static class Program
         sb.AppendLine("|---|---|---|---|");
         foreach (var (name, value, goal, met) in results)
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} | {goal} | {(met is null ? "—" : met.Value ? "yes" : "**no**")} |");
+        sb.AppendLine();
+        sb.AppendLine("How to read these numbers:");
+        sb.AppendLine();
+        sb.AppendLine("- The load generator shares the CPUs with the emulator, so the emulator gets at most part of them; the CPU time per request " +
+            "(the emulator's own user + system time divided by the requests served) is the steadier figure: 2 dedicated cores can serve at most about " +
+            "2,000,000 µs/s divided by it.");
+        sb.AppendLine("- A durable PATCH is acknowledged only after its group-commit transaction is on disk (one fsync of the SQLite WAL per transaction). " +
+            "With 16 clients each waiting for its own answer, at most 16 writes share a transaction, so durable throughput is bounded by " +
+            "16 ÷ the disk's fsync latency; the writes-per-transaction figure shows how well the batching worked.");
+        sb.AppendLine("- Queries have no secondary indexes: the first page of a filter that matches many twins stops early, but a filter that matches " +
+            "few twins evaluates every twin (the full-scan row), in deviceId order.");
+        sb.AppendLine("- The load average above shows whether other work shared the machine; results on a shared machine vary from run to run.");
         return sb.ToString();
     }
 
