@@ -203,7 +203,7 @@ Describe '-WhatIf' {
         $lines[0] | Should -BeLike '*PATCH {"properties":{"desired":{*'
         $lines[0] | Should -BeLike '*"gone":null*'
         $lines[0] | Should -BeLike '*"mode":"O\u0027Brien"*'
-        $lines[0] | Should -BeLike '*on target "w-10"*'
+        $lines[0] | Should -BeLike "*on target `"twin 'w-10' on hub '$($hub.hostName):$($hub.httpsPort)'`"*"
         (Get-Raw w-10).etag | Should -BeExactly $before.etag
     }
 

@@ -147,10 +147,14 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         }
 
         return InvokeOnPipelineThreadAsync(() =>
-            ShouldProcess(target.ToString(), action) &&
+            ShouldProcess(DescribeTarget(target), action) &&
             (!_confirmHighImpact || ShouldContinue(
-                $"{action}{Environment.NewLine}on {target}?", "Confirm replacement", ref _yesToAll, ref _noToAll)));
+                $"{action}{Environment.NewLine}on {DescribeTarget(target)}?", "Confirm replacement", ref _yesToAll, ref _noToAll)));
     }
+
+    /// <summary>The ShouldProcess target: <c>twin 'd1' on hub 'h'</c> (or <c>module twin 'd1/m1'</c>).</summary>
+    private string DescribeTarget(TwinTarget target) => string.Create(CultureInfo.InvariantCulture,
+        $"{(target.ModuleId is null ? "twin" : "module twin")} '{target}' on hub '{HubConnection.HostName}'");
 
     /// <summary>The If-Match value for a write: * with -Force, else the given or piped etag (none: unconditional).</summary>
     private protected string? IfMatchFor(TwinTarget target) => Force.IsPresent ? ETags.Wildcard : target.ETag;
