@@ -96,8 +96,10 @@ public sealed class QuerySyntaxException : FormatException
         else
         {
             length = Math.Clamp(length, 1, text.Length - position);
-            token = length > MaxTokenLength
-                ? string.Concat(text.AsSpan(position, MaxTokenLength), "...")
+            var lineBreak = text.AsSpan(position, length).IndexOfAny('\r', '\n');
+            var shown = Math.Min(lineBreak > 0 ? lineBreak : length, MaxTokenLength);
+            token = shown < length
+                ? string.Concat(text.AsSpan(position, shown), "...")
                 : text.Substring(position, length);
         }
 

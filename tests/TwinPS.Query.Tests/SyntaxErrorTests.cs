@@ -179,3 +179,21 @@ public class SyntaxErrorTests
         Assert.Equal(text, query.Text);
     }
 }
+
+/// <summary>Errors that explain a likely misunderstanding, not just where parsing stopped.</summary>
+public class HelpfulErrorTests
+{
+    [Theory]
+    [InlineData("SELECT * FROM devices WHERE tags.x NOT IN ['a']", 35, "NOT IN", "NIN")]
+    [InlineData("SELECT * FROM devices WHERE group = 1", 28, "group", "[[group]]")]
+    [InlineData("SELECT * FROM devices WHERE top IN [1]", 28, "top", "[[top]]")]
+    [InlineData("SELECT * FROM devices WHERE tags.x = 'a\n  AND y = 1", 37, "'a...", "unterminated string")]
+    public void Message_explains_the_problem(string text, int position, string token, string expected)
+    {
+        var error = Assert.Throws<QuerySyntaxException>(() => IoTHubQuery.Parse(text));
+
+        Assert.Equal(position, error.Position);
+        Assert.Equal(token, error.Token);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}

@@ -437,6 +437,11 @@ internal sealed class QueryParser
             return Check(new BinaryExpression(comparison, left, ParseAdditive()));
         }
 
+        if (Current.IsKeyword("NOT") && Peek(1).IsKeyword("IN"))
+        {
+            throw Error(Current.Start, Peek(1).End - Current.Start, "IoT Hub queries write NOT IN as NIN");
+        }
+
         var negated = Current.IsKeyword("NIN");
         if (negated || Current.IsKeyword("IN"))
         {
@@ -539,7 +544,9 @@ internal sealed class QueryParser
 
                 if (Keywords.IsReserved(token.Text!) && Peek(1).Kind != TokenKind.Dot)
                 {
-                    throw Error(token, "expected an expression");
+                    throw Error(token, LooksLikeOperand(Peek(1))
+                        ? $"'{token.Text}' is a reserved word; write [[{token.Text}]] to use it as a property name"
+                        : "expected an expression");
                 }
 
                 return new PathExpression(ParsePath(isCondition: true));
@@ -547,6 +554,12 @@ internal sealed class QueryParser
                 throw Error(token, "expected an expression");
         }
     }
+
+    /// <summary>True when the token after a misplaced reserved word suggests the word was meant as a property name.</summary>
+    private static bool LooksLikeOperand(Token next) =>
+        next.Kind is TokenKind.Equal or TokenKind.NotEqual or TokenKind.Less or TokenKind.LessOrEqual
+            or TokenKind.Greater or TokenKind.GreaterOrEqual
+        || next.IsKeyword("IN") || next.IsKeyword("NIN");
 
     private static ConstantExpression? TryKeywordConstant(Token token)
     {
