@@ -171,6 +171,7 @@ public class SyntaxErrorTests
     [InlineData("SELECT MIN(tags.x) AS lo, MAX(tags.x) AS hi, AVG(tags.x) AS mean, SUM(tags.x) AS total FROM devices")]
     [InlineData("SELECT tags.a, tags.b, COUNT() AS n FROM devices GROUP BY tags.a, tags.b")]
     [InlineData("SELECT * FROM devices WHERE\n  tags.x = 1\r\n  AND tags.y = 2")]
+    [InlineData("SELECT tags.order, tags.count AS c FROM devices WHERE tags.order = 1 AND tags.count > 2 AND tags.devices = 3")]
     public void Valid_queries_parse_and_diagnose_as_null(string text)
     {
         Assert.NotNull(IoTHubQuery.Parse(text));
