@@ -63,9 +63,9 @@ public sealed class IoTHubDeviceClientOptions
         Positive(KeepAlive, nameof(KeepAlive));
         Positive(ReconnectInitialDelay, nameof(ReconnectInitialDelay));
         Positive(ReconnectMaxDelay, nameof(ReconnectMaxDelay));
-        if (SasTokenTimeToLive < TimeSpan.FromMinutes(1))
+        if (SasTokenTimeToLive < TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentOutOfRangeException(nameof(SasTokenTimeToLive), SasTokenTimeToLive, "SasTokenTimeToLive must be at least one minute.");
+            throw new ArgumentOutOfRangeException(nameof(SasTokenTimeToLive), SasTokenTimeToLive, "SasTokenTimeToLive must be at least 10 seconds.");
         }
     }
 }

@@ -252,6 +252,25 @@ public sealed class DeviceClientTests(DeviceHubFixture fixture) : IClassFixture<
         Assert.Equal(IoTHubServiceException.ConnectionErrorCode, ex.ErrorCode);
     }
 
+    [Fact]
+    public async Task A_SAS_token_is_renewed_by_reconnecting_before_it_expires()
+    {
+        var cs = await _hub.CreateDeviceAsync();
+        var options = _hub.DeviceOptions();
+        options.SasTokenTimeToLive = TimeSpan.FromSeconds(12);
+        await using var device = IoTHubDeviceClient.Create(cs, options);
+        var events = new DeviceEvents(device);
+        await device.OpenAsync();
+
+        var renewing = events.WaitFor(DeviceConnectionStatus.Reconnecting, seconds: 20);
+        Assert.Contains("renewing", renewing.Reason, StringComparison.Ordinal);
+        Assert.Null(renewing.Error);
+        events.WaitFor(DeviceConnectionStatus.Connected, seconds: 20);
+
+        Assert.True(await device.UpdateReportedAsync(new JsonObject { ["renewed"] = true }) > 1);
+        Assert.True(events.NoDesiredWithin(0.2), "a renewal must not invent desired patches");
+    }
+
     private static async Task Eventually(Func<Task> assertion, double seconds = 5)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
