@@ -181,6 +181,35 @@ Describe 'Device side: refusals' {
     }
 }
 
+Describe 'Device side: module removal' {
+    It 'closes open device sessions when the module is removed' {
+        $device = New-DeviceSideDevice
+        $script = @'
+param($ModulePath, $ConnectionString, $MqttPort, $CaPath)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$session = Connect-IoTDevice -ConnectionString $ConnectionString -MqttPort $MqttPort -CACertificatePath $CaPath
+$before = $session.Status
+Remove-Module TwinPS
+"$before -> $($session.Status)"
+'@
+        $file = Join-Path ([IO.Path]::GetTempPath()) ('twinps-remove-' + [guid]::NewGuid().ToString('N') + '.ps1')
+        Set-Content -Path $file -Value $script
+        try {
+            # A fresh process of this same PowerShell (the pinned local tool runs as 'dotnet pwsh.dll').
+            $self = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+            [string[]] $pwshArgs = if ((Split-Path $self -Leaf) -like 'pwsh*') { @() } else { @(Join-Path $PSHOME 'pwsh.dll') }
+            $output = & $self @pwshArgs -NoProfile -NonInteractive -File $file -ModulePath $script:TwinTestModulePath `
+                -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort -CaPath $script:hub.caCertificatePath 2>&1
+            ($output | Select-Object -Last 1) | Should -Be 'Connected -> Closed'
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ((Get-TwinTestTwin $script:hub $device.Id).connectionState -ne 'Disconnected' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            (Get-TwinTestTwin $script:hub $device.Id).connectionState | Should -Be 'Disconnected'
+        }
+        finally { Remove-Item $file -ErrorAction SilentlyContinue }
+    }
+}
+
 Describe 'Device side: the emulator stops under a connected session' {
     BeforeAll {
         # An emulator of our own with a data folder, so that it can come back on the same ports with the same devices.
