@@ -94,6 +94,20 @@ Describe 'Device side: the seed scenario across both halves' {
         finally { $session | Disconnect-IoTDevice }
     }
 
+    It 'stops waiting at once when a downstream Select-Object -First has what it needs' {
+        $device = New-DeviceSideDevice
+        $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
+        try {
+            Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ step = 1 } -Confirm:$false
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            # -Timeout only as a safety net: without the stop, this would wait the full 60 s.
+            $first = $session | Wait-IoTTwinDesired -Timeout 60 | Select-Object -First 1
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 15
+            $first.Properties.step | Should -Be 1
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+
     It 'reports a timeout when -Count patches do not arrive in time' {
         $device = New-DeviceSideDevice
         $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
