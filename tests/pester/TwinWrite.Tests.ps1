@@ -182,6 +182,22 @@ Describe 'ETags and -Force' {
         (Get-Raw w-12).properties.desired.viaDevice | Should -Be 1
     }
 
+    It 'takes the patch positionally after piped twins, devices and ids' {
+        Get-IoTTwin w-12 | Set-IoTTwinDesired @{ positional = 'twin' }
+        (Get-Raw w-12).properties.desired.positional | Should -BeExactly 'twin'
+        Get-IoTDevice w-12 | Update-IoTTwinTag @{ positional = 'device' }
+        (Get-Raw w-12).tags.positional | Should -BeExactly 'device'
+        Set-IoTTwinDesired w-12 @{ positional = 'id' }
+        (Get-Raw w-12).properties.desired.positional | Should -BeExactly 'id'
+    }
+
+    It 'does not use the identity ETag of a device exported to CSV' {
+        $row = Get-IoTDevice w-12 | Select-Object DeviceId, ETag, GenerationId
+        $row.GenerationId | Should -Not -BeNullOrEmpty
+        $row | Update-IoTTwin -Tag @{ fromCsv = 1 }
+        (Get-Raw w-12).tags.fromCsv | Should -Be 1
+    }
+
     It 'binds piped strings with Set-IoTTwin -Tag -Desired' {
         'w-12' | Set-IoTTwin -Tag @{ piped = 'string' } -Desired @{ viaString = 1 } -Confirm:$false
         (Get-Raw w-12).tags.piped | Should -BeExactly 'string'

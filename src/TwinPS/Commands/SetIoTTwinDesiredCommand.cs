@@ -11,14 +11,16 @@ namespace TwinPS.Commands;
 /// <para type="synopsis">Sets desired properties of device or module twins (merge; -Replace for the whole section).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "IoTTwinDesired", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = ByTwinSet)]
+    DefaultParameterSetName = ByIdSet)]
 [OutputType(typeof(Twin))]
 public sealed class SetIoTTwinDesiredCommand : TwinWriteCommandBase
 {
     private JsonObject _desired = [];
 
     /// <summary>The desired properties: hashtable, ordered dictionary, PSCustomObject or JSON text; $null removes a key.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByIdSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByTwinSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByDeviceSet)]
     [AllowEmptyString]
     public object? Desired { get; set; }
 

@@ -48,6 +48,15 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     [AllowEmptyString]
     public string? ETag { get; set; }
 
+    /// <summary>
+    /// Pipeline only: the generation id of a piped device identity (Get-IoTDevice, or its CSV export).
+    /// Such an object's ETag is the identity's, not the twin's, so it is not used as If-Match.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet, DontShow = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? GenerationId { get; set; }
+
     /// <summary>A twin (from Get-IoTTwin or Search-IoTTwin): its device id, module id and etag are used.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByTwinSet)]
     [ValidateNotNull]
@@ -240,7 +249,7 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         }
 
         string? moduleId = NormalizeModuleId(ModuleId);
-        string? etag = string.IsNullOrEmpty(ETag) ? null : ETag;
+        string? etag = string.IsNullOrEmpty(ETag) || !string.IsNullOrEmpty(GenerationId) ? null : ETag;
         foreach (string id in DeviceId)
         {
             yield return new TwinTarget(id, moduleId, etag, null);

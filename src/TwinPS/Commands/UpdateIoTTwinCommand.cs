@@ -9,7 +9,7 @@ namespace TwinPS.Commands;
 
 /// <summary>Updates (merges) tags and desired properties of device or module twins in one request.</summary>
 [Cmdlet(VerbsData.Update, "IoTTwin", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = ByTwinSet)]
+    DefaultParameterSetName = ByIdSet)]
 [OutputType(typeof(Twin))]
 public sealed class UpdateIoTTwinCommand : TwinWriteCommandBase
 {

@@ -9,14 +9,16 @@ namespace TwinPS.Commands;
 
 /// <summary>Updates (merges) the tags of device or module twins; -Replace replaces all tags.</summary>
 [Cmdlet(VerbsData.Update, "IoTTwinTag", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = ByTwinSet)]
+    DefaultParameterSetName = ByIdSet)]
 [OutputType(typeof(Twin))]
 public sealed class UpdateIoTTwinTagCommand : TwinWriteCommandBase
 {
     private JsonObject _tags = [];
 
     /// <summary>The tags: hashtable, ordered dictionary, PSCustomObject or JSON text; $null removes a tag.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByIdSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByTwinSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByDeviceSet)]
     [AllowEmptyString]
     public object? Tag { get; set; }
 
