@@ -74,16 +74,27 @@ public sealed class CommandLineTests(EmulatorFixture fixture) : IClassFixture<Em
     [Fact]
     public async Task Sigterm_shuts_down_cleanly_and_removes_the_in_memory_temp_folder()
     {
-        using EmulatorProcess emulator = EmulatorProcess.Start("--https-port", "0", "--mqtt-port", "0", "--in-memory");
+        using EmulatorProcess emulator = EmulatorProcess.Start("--https-port", "0", "--mqtt-port", "0", "--in-memory", "--verbose");
         string caFolder = Path.GetDirectoryName(emulator.CaCertificatePath)!;
         Assert.True(Directory.Exists(caFolder));
+        string key;
         using (var hub = new HubClient(emulator))
         {
+            key = hub.Key;
             Assert.Equal(HttpStatusCode.OK, (await hub.GetAsync("statistics/devices")).Status);
+            Assert.Equal(HttpStatusCode.NotFound, (await hub.GetAsync("twins/nosuch")).Status);
         }
 
         Assert.Equal(0, emulator.Stop(TimeSpan.FromSeconds(30)));
         Assert.False(Directory.Exists(caFolder));
+
+        // --verbose logs one line per request on stderr: method, path without the query string, status.
+        string log = emulator.StandardError;
+        Assert.Contains("GET /statistics/devices -> 200", log, StringComparison.Ordinal);
+        Assert.Contains("GET /twins/nosuch -> 404", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("api-version", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, log, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, emulator.ExtraStandardOutput);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -248,6 +247,4 @@ internal sealed partial class RestDispatcher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}; answered 500")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
-
-    internal static JsonSerializerOptions SerializerOptions { get; } = new();
 }
