@@ -14,7 +14,7 @@ namespace TwinPS.Benchmarks;
 /// Emulator benchmark (not a test): twin GET and durable PATCH throughput over HTTPS with 16 concurrent keep-alive
 /// connections, first-page query latency over 100,000 twins, and the emulator's peak memory. Writes the
 /// "Emulator" section of docs/benchmarks.md.
-/// Usage: dotnet run -c Release --project tests/TwinPS.Benchmarks [-- --duration 10 --twins 100000 --output PATH]
+/// Usage: dotnet run -c Release --project tests/TwinPS.Benchmarks [-- --duration 10 --twins 100000 --output PATH --emulator DLL]
 /// </summary>
 internal static class Program
 {
@@ -36,9 +36,14 @@ internal static class Program
                 case "--twins": twins = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--output": output = args[++i]; break;
                 case "--in-memory": inMemory = true; break; // diagnostic: separates the cost of durability
+                case "--emulator": Emulator.DllPath = Path.GetFullPath(args[++i]); break;
+                case "--module":
+                    i++;
+                    Console.Error.WriteLine("Note: --module is not used by the emulator benchmark.");
+                    break;
                 case "--twins-only-throughput": twins = 0; break;
                 default:
-                    Console.Error.WriteLine($"Unknown option '{args[i]}'. Options: --duration SECONDS --twins N --output PATH");
+                    Console.Error.WriteLine($"Unknown option '{args[i]}'. Options: --duration SECONDS --twins N --output PATH --emulator DLL --in-memory --twins-only-throughput");
                     return 2;
             }
         }
@@ -269,10 +274,13 @@ internal sealed class Emulator : IDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>The emulator to run: the built one next to this project unless --emulator says otherwise.</summary>
+    public static string DllPath { get; set; } = Path.GetFullPath(Program.Metadata("EmulatorDll"));
+
     public static Emulator Start(string? dataFolder)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false };
-        info.ArgumentList.Add(Path.GetFullPath(Program.Metadata("EmulatorDll")));
+        info.ArgumentList.Add(DllPath);
         string[] arguments = dataFolder is null
             ? ["--https-port", "0", "--mqtt-port", "0", "--in-memory"]
             : ["--https-port", "0", "--mqtt-port", "0", "--data", dataFolder];
