@@ -120,7 +120,8 @@ async function queryAll(sql, pageSize) {
   const query = registry.createQuery(sql, pageSize);
   const pages = [];
   do {
-    const { result, message } = await query.next();
+    // The promise form of next() without an argument would start over: pass the token the query holds.
+    const { result, message } = await query.next(query.continuationToken);
     pages.push({ items: result, continuation: message.headers['x-ms-continuation'], itemType: message.headers['x-ms-item-type'] });
     if (pages.length > 50) fail('more than 50 pages: the continuation never ended');
   } while (query.hasMoreResults);
@@ -189,7 +190,7 @@ async function serviceSteps() {
     // Twin.update copies the result into the same object, so keep what we compare against first.
     const twin = state.twin;
     const before = { etag: twin.etag, desiredVersion: twin.properties.desired.$version };
-    const { responseBody: after } = await twin.update({
+    const { result: after } = await twin.update({
       tags: { location: { plant, region: 'US' } },
       properties: { desired: { telemetry: { interval: 30, unit: 's' } } },
     });
