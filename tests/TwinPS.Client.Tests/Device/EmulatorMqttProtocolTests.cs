@@ -64,6 +64,21 @@ public sealed class EmulatorMqttProtocolTests(DeviceHubFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Twin_requests_at_QoS_1_are_acknowledged_and_answered()
+    {
+        // The C# and Python SDKs publish twin requests at QoS 1 (Node and C at QoS 0).
+        var cs = IoTHubConnectionString.Parse(await _hub.CreateDeviceAsync());
+        using var raw = await RawDevice.ConnectAsync(_hub, cs);
+        await raw.SubscribeAsync("$iothub/twin/res/#");
+
+        var ack = await raw.PublishAsync("$iothub/twin/PATCH/properties/reported/?$rid=q1", """{"qos":1}""", MqttQualityOfServiceLevel.AtLeastOnce);
+
+        Assert.True(ack.IsSuccess);
+        Assert.True(raw.TryReceive(TimeSpan.FromSeconds(10), out var answer));
+        Assert.Equal("$iothub/twin/res/204/?$rid=q1&$version=2", answer.Topic);
+    }
+
+    [Fact]
     public async Task A_subscription_to_a_topic_IoT_Hub_does_not_offer_closes_the_connection()
     {
         var cs = IoTHubConnectionString.Parse(await _hub.CreateDeviceAsync());
@@ -206,8 +221,8 @@ public sealed class EmulatorMqttProtocolTests(DeviceHubFixture fixture) : IClass
         public Task<MqttClientSubscribeResult> SubscribeAsync(string filter) =>
             _client.SubscribeAsync(new MqttClientFactory().CreateSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtMostOnce).Build());
 
-        public Task<MqttClientPublishResult> PublishAsync(string topic, string body) =>
-            _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(body).Build());
+        public Task<MqttClientPublishResult> PublishAsync(string topic, string body, MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtMostOnce) =>
+            _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(body).WithQualityOfServiceLevel(qos).Build());
 
         public async Task<(string Topic, string Body)> RequestAsync(string topic, string body)
         {
