@@ -14,7 +14,7 @@ namespace TwinPS.Benchmarks;
 /// Device-side benchmark (not a test): latency from a back-end desired PATCH (HTTPS) to the device's receipt over MQTT,
 /// and how many devices one emulator holds connected at once, each receiving a desired patch. Writes the "Device side"
 /// section of docs/benchmarks.md.
-/// Usage: dotnet run -c Release --project tests/TwinPS.Benchmarks -- device [--patches 300] [--devices 1000] [--output PATH]
+/// Usage: dotnet run -c Release --project tests/TwinPS.Benchmarks -- device [--patches 300] [--devices 1000] [--output PATH] [--emulator DLL]
 /// </summary>
 internal static class DeviceBenchmark
 {
@@ -32,8 +32,10 @@ internal static class DeviceBenchmark
                 case "--patches": patches = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--devices": devices = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--output": output = args[++i]; break;
+                case "--emulator": Emulator.DllPath = Path.GetFullPath(args[++i]); break;
+                case "--module": i++; break; // passed by build.ps1 Bench; not used here
                 default:
-                    Console.Error.WriteLine($"Unknown option '{args[i]}'. Options: --patches N --devices N --output PATH");
+                    Console.Error.WriteLine($"Unknown option '{args[i]}'. Options: --patches N --devices N --output PATH --emulator DLL");
                     return 2;
             }
         }
