@@ -271,13 +271,24 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    # Benchmarks, not tests: each rewrites its own section of docs/benchmarks.md. Extra task arguments go to the emulator benchmark.
     Invoke-Build
     $bench = Join-Path $Root 'tests/TwinPS.Benchmarks/TwinPS.Benchmarks.csproj'
+    $doc = Join-Path $Root 'docs/benchmarks.md'
+    Write-Step 'Emulator benchmark'
     $arguments = @('run', '--project', $bench, '-c', $Configuration, '--no-build', '--',
         '--emulator', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
         '--module', (Join-Path $ModuleOut 'TwinPS.psd1'),
-        '--output', (Join-Path $Root 'docs/benchmarks.md')) + @($TaskArguments | Where-Object { $_ })
+        '--output', $doc) + @($TaskArguments | Where-Object { $_ })
     Invoke-Native dotnet $arguments
+    Write-Step 'Device-side benchmark'
+    Invoke-Native dotnet @('run', '--project', $bench, '-c', $Configuration, '--no-build', '--', 'device', '--output', $doc)
+    Write-Step 'Cmdlet benchmark'
+    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-Cmdlets.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
+        '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
+        '-BenchmarkDll', (Join-Path $Root "tests/TwinPS.Benchmarks/bin/$Configuration/net8.0/TwinPS.Benchmarks.dll"),
+        '-Output', $doc)
 }
 
 function Invoke-Package {

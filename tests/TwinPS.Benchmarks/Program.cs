@@ -24,6 +24,8 @@ internal static class Program
     {
         // The device-side benchmark (DeviceBenchmark.cs) runs with a leading 'device' argument.
         if (args is ["device", ..]) return await DeviceBenchmark.RunAsync(args[1..]);
+        // Raw HttpClient baselines for the cmdlet benchmark (CmdletRawBaseline.cs, driven by tools/Bench-Cmdlets.ps1).
+        if (args is ["cmdlet-raw", ..]) return await CmdletRawBaseline.RunAsync(args[1..]);
 
         int duration = 10, twins = 100_000;
         bool inMemory = false;

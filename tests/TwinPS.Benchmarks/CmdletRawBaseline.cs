@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using TwinPS.Protocol;
+
+namespace TwinPS.Benchmarks;
+
+/// <summary>
+/// Raw HttpClient baselines and bulk set-up for the cmdlet benchmark (tools/Bench-Cmdlets.ps1), against an emulator
+/// the script started. Prints one JSON result line on stdout.
+/// Usage: TwinPS.Benchmarks cmdlet-raw (bulk|get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]
+/// </summary>
+internal static class CmdletRawBaseline
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0) return Usage();
+        string op = args[0], prefix = "dev-", device = "";
+        string? readyPath = null;
+        int count = 1000, concurrency = 16, warmup = 200;
+        for (int i = 1; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--ready": readyPath = args[++i]; break;
+                case "--prefix": prefix = args[++i]; break;
+                case "--device": device = args[++i]; break;
+                case "--count": count = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--concurrency": concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default: return Usage();
+            }
+        }
+
+        if (readyPath is null) return Usage();
+        var ready = (JsonObject)JsonNode.Parse(File.ReadAllText(readyPath))!;
+        using var client = new RawHubClient(ready);
+        JsonObject result = op switch
+        {
+            "bulk" => await BulkCreate(client, prefix, count, concurrency),
+            "get" => await SequentialGet(client, device, count, warmup),
+            "patch" => await ConcurrentPatch(client, prefix, count, concurrency, warmup),
+            _ => throw new ArgumentException($"Unknown operation '{op}'."),
+        };
+        Console.WriteLine(result.ToJsonString());
+        return 0;
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]");
+        return 2;
+    }
+
+    /// <summary>Devices {prefix}{i:D6} with tags set = prefix, n = i and plant, 100 per bulk POST /devices, several requests at once.</summary>
+    private static async Task<JsonObject> BulkCreate(RawHubClient client, string prefix, int count, int concurrency)
+    {
+        var sw = Stopwatch.StartNew();
+        int next = 0;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int start;
+            while ((start = Interlocked.Add(ref next, 100) - 100) < count)
+            {
+                var sb = new StringBuilder("[");
+                for (int i = start; i < Math.Min(count, start + 100); i++)
+                {
+                    if (i > start) sb.Append(',');
+                    sb.Append(CultureInfo.InvariantCulture, $"{{\"id\":\"{prefix}{i:D6}\",\"importMode\":\"create\",\"tags\":{{\"set\":\"{prefix}\",\"n\":{i},\"plant\":\"plant-{i % 10}\"}}}}");
+                }
+
+                sb.Append(']');
+                int status = await client.SendAsync(HttpMethod.Post, "devices", sb.ToString());
+                if (status != 200) throw new InvalidOperationException($"bulk create answered {status}");
+            }
+        }));
+        return new JsonObject { ["devices"] = count, ["seconds"] = sw.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>One GET after another on one keep-alive connection, reading each body.</summary>
+    private static async Task<JsonObject> SequentialGet(RawHubClient client, string device, int count, int warmup)
+    {
+        for (int i = 0; i < warmup; i++) await Expect200(client.SendAsync(HttpMethod.Get, "twins/" + Uri.EscapeDataString(device), null));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) await Expect200(client.SendAsync(HttpMethod.Get, "twins/" + Uri.EscapeDataString(device), null));
+        double seconds = sw.Elapsed.TotalSeconds;
+        return new JsonObject { ["calls"] = count, ["seconds"] = seconds, ["perCallMicroseconds"] = seconds / count * 1e6 };
+    }
+
+    /// <summary>One desired PATCH per device {prefix}{i:D6}, i &lt; count, with at most 'concurrency' requests in flight.</summary>
+    private static async Task<JsonObject> ConcurrentPatch(RawHubClient client, string prefix, int count, int concurrency, int warmup)
+    {
+        await Run(Math.Min(warmup, count), "{\"properties\":{\"desired\":{\"warm\":1}}}");
+        var sw = Stopwatch.StartNew();
+        await Run(count, "{\"properties\":{\"desired\":{\"bench\":2}}}");
+        double seconds = sw.Elapsed.TotalSeconds;
+        return new JsonObject { ["patches"] = count, ["concurrency"] = concurrency, ["seconds"] = seconds, ["rate"] = count / seconds };
+
+        async Task Run(int n, string body)
+        {
+            int next = -1;
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < n)
+                    await Expect200(client.SendAsync(HttpMethod.Patch, "twins/" + prefix + i.ToString("D6", CultureInfo.InvariantCulture), body));
+            }));
+        }
+    }
+
+    private static async Task Expect200(Task<int> request)
+    {
+        int status = await request;
+        if (status != 200) throw new InvalidOperationException($"Unexpected HTTP {status}");
+    }
+}
+
+/// <summary>One HttpClient (keep-alive connections as needed) signing its own SAS and trusting only the emulator's CA.</summary>
+internal sealed class RawHubClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly X509Certificate2 _ca;
+    private readonly string _token;
+
+    public RawHubClient(JsonObject ready)
+    {
+        var cs = IoTHubConnectionString.Parse((string)ready["serviceConnectionString"]!);
+        _token = SharedAccessSignature.Build(cs.HostName, cs.SharedAccessKey!, cs.SharedAccessKeyName, DateTimeOffset.UtcNow.AddHours(2));
+        _ca = X509Certificate2.CreateFromPem(File.ReadAllText((string)ready["caCertificatePath"]!));
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+                {
+                    if (cert is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0) return false;
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(_ca);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    using var leaf = new X509Certificate2(cert);
+                    return chain.Build(leaf);
+                },
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = new Uri($"https://localhost:{(int)ready["httpsPort"]!}/"), Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public async Task<int> SendAsync(HttpMethod method, string path, string? body)
+    {
+        using var request = new HttpRequestMessage(method, path + "?api-version=2021-04-12");
+        request.Headers.TryAddWithoutValidation("Authorization", _token);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await _http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        return (int)response.StatusCode;
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _ca.Dispose();
+    }
+}
