@@ -43,7 +43,10 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// <summary>Runs once before any input; may call the *Safe members.</summary>
     protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Runs once per input record; may start concurrent work with <see cref="EnqueueWork"/>.</summary>
+    /// <summary>
+    /// Runs once per input record; may start concurrent work with <see cref="EnqueueWork"/>. It starts on the
+    /// pipeline thread, so its synchronous part must not block (await instead).
+    /// </summary>
     protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Runs once after all input, after every queued work item has finished.</summary>
@@ -55,7 +58,10 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// <inheritdoc/>
     protected sealed override void ProcessRecord()
     {
-        RunOnPool(() => ProcessRecordAsync(CancellationToken));
+        // Per record, the synchronous part (binding checks, starting work while the throttle has room)
+        // runs right here: a thread-pool round trip per piped record would cap pipeline input far below
+        // what -ThrottleLimit allows. The pump only runs when the record's task has to wait.
+        RunInline(() => ProcessRecordAsync(CancellationToken));
         RunAvailablePipelineCalls();
     }
 
@@ -255,7 +261,38 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     private void RunOnPool(Func<Task> asyncWork)
     {
         _pipelineThreadId = Environment.CurrentManagedThreadId;
-        Task task = Task.Run(asyncWork, CancellationToken.None);
+        PumpUntilDone(Task.Run(asyncWork, CancellationToken.None));
+    }
+
+    // Starts asyncWork on this (the pipeline) thread; pumps queued pipeline calls only if it has to wait.
+    private void RunInline(Func<Task> asyncWork)
+    {
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+        Task task;
+        try
+        {
+            task = asyncWork();
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException(ex);
+        }
+
+        PumpUntilDone(task);
+    }
+
+    private void PumpUntilDone(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            PumpUntilCompleted(task);
+        }
+
+        SurfaceOutcome(task);
+    }
+
+    private void PumpUntilCompleted(Task task)
+    {
         Action finished = new(() => { });
         _ = task.ContinueWith(_ => PostToPipeline(finished), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -286,7 +323,10 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
             CancelQuietly(_work);
             throw;
         }
+    }
 
+    private void SurfaceOutcome(Task task)
+    {
         if (task.IsFaulted || task.IsCanceled)
         {
             Exception exception = task.Exception?.GetBaseException() ?? new OperationCanceledException();
