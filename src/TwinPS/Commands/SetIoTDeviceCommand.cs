@@ -9,21 +9,8 @@ namespace TwinPS.Commands;
 /// <summary>Set-IoTDevice: changes a device identity's status, status reason or IoT Edge capability, ETag-aware.</summary>
 [Cmdlet(VerbsCommon.Set, "IoTDevice", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
 [OutputType(typeof(Device))]
-public sealed class SetIoTDeviceCommand : ConnectionCmdlet
+public sealed class SetIoTDeviceCommand : DeviceIdentityWriteCommandBase
 {
-    private const string DeviceIdSet = "DeviceId";
-    private const string InputObjectSet = "InputObject";
-
-    /// <summary>The id(s) of the devices to change.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = DeviceIdSet)]
-    [ValidateNotNullOrEmpty]
-    public string[] DeviceId { get; set; } = [];
-
-    /// <summary>Devices from Get-IoTDevice or New-IoTDevice; each one's ETag is sent as If-Match.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
-    [ValidateNotNull]
-    public Device[] InputObject { get; set; } = [];
-
     /// <summary>Enabled or Disabled.</summary>
     [Parameter]
     public DeviceStatus? Status { get; set; }
@@ -38,26 +25,9 @@ public sealed class SetIoTDeviceCommand : ConnectionCmdlet
     [Parameter]
     public SwitchParameter EdgeEnabled { get; set; }
 
-    /// <summary>Changes the identity only if it still has this ETag.</summary>
-    [Parameter(ParameterSetName = DeviceIdSet)]
-    [ValidateNotNullOrEmpty]
-    public string? ETag { get; set; }
-
-    /// <summary>Changes the identity whatever its ETag.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
     /// <summary>Returns the changed device.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
-
-    /// <summary>How many devices are changed at once.</summary>
-    [Parameter]
-    [ValidateRange(1, 64)]
-    public int ThrottleLimit { get; set; } = 8;
-
-    /// <inheritdoc/>
-    protected override int WorkThrottleLimit => ThrottleLimit;
 
     /// <inheritdoc/>
     protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
@@ -72,25 +42,7 @@ public sealed class SetIoTDeviceCommand : ConnectionCmdlet
     }
 
     /// <inheritdoc/>
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        if (ParameterSetName == InputObjectSet)
-        {
-            foreach (Device device in InputObject)
-            {
-                await SetAsync(device.DeviceId, device.ETag).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        foreach (string deviceId in DeviceId)
-        {
-            await SetAsync(deviceId, ETag).ConfigureAwait(false);
-        }
-    }
-
-    private async Task SetAsync(string deviceId, string? knownETag)
+    protected override async Task ProcessDeviceAsync(string deviceId, string? knownETag)
     {
         if (!ValidateDeviceId(deviceId))
         {
