@@ -69,6 +69,24 @@ class PortMappedRestApiClient extends RestApiClient {
   }
 }
 
+function serviceConfig(connectionString) {
+  const parts = parseConnectionString(connectionString);
+  return {
+    host: parts.HostName,
+    keyName: parts.SharedAccessKeyName,
+    sharedAccessSignature: SharedAccessSignature.create(parts.HostName, parts.SharedAccessKeyName, parts.SharedAccessKey, Math.floor(Date.now() / 1000) + 3600),
+  };
+}
+
+// The service Client (direct methods) as Client.fromConnectionString builds it, with the port-mapping REST client.
+// Its AMQP transport is never opened: invokeDeviceMethod is a REST call.
+function newServiceClient(connectionString) {
+  const config = serviceConfig(connectionString);
+  const client = new iothub.Client(new iothub.Amqp(config), new PortMappedRestApiClient(config, 'azure-iothub/1.16.6'));
+  client.setRetryPolicy(new NoRetry());
+  return client;
+}
+
 function newRegistry(connectionString) {
   const parts = parseConnectionString(connectionString);
   const config = {
@@ -79,6 +97,7 @@ function newRegistry(connectionString) {
 }
 
 const registry = newRegistry(serviceConnectionString);
+const serviceClient = newServiceClient(serviceConnectionString);
 const suffix = crypto.randomBytes(4).toString('hex');
 const deviceA = `conf-${suffix}-a`;
 const deviceB = `conf-${suffix}-b`;
@@ -288,6 +307,32 @@ async function deviceSteps() {
     if (rows.length !== 1 || rows[0].deviceId !== deviceA) fail(`rows ${JSON.stringify(rows)}`);
   });
 
+  await step('method-device-answers', async () => {
+    // onDeviceMethod subscribes in the background; connectTimeoutInSeconds lets the hub wait for the subscription.
+    client.onDeviceMethod('reboot', (request, response) => {
+      response.send(200, { rebooted: true, delay: request.payload.delay, requestName: request.methodName }, () => {});
+    });
+    const { result } = await serviceClient.invokeDeviceMethod(deviceA, { methodName: 'reboot', payload: { delay: 5 }, responseTimeoutInSeconds: 10, connectTimeoutInSeconds: 10 });
+    if (result.status !== 200) fail(`status ${result.status}`);
+    if (!result.payload || result.payload.rebooted !== true || result.payload.delay !== 5 || result.payload.requestName !== 'reboot') fail(`payload ${JSON.stringify(result.payload)}`);
+  });
+
+  await step('method-device-error-status-passed-through', async () => {
+    client.onDeviceMethod('explode', (request, response) => response.send(500, { reason: 'boom' }, () => {}));
+    const { result } = await serviceClient.invokeDeviceMethod(deviceA, { methodName: 'explode', payload: null, responseTimeoutInSeconds: 10, connectTimeoutInSeconds: 10 });
+    if (result.status !== 500 || !result.payload || result.payload.reason !== 'boom') fail(`result ${JSON.stringify(result)}`);
+  });
+
+  await step('method-not-answered-504', async () => {
+    client.onDeviceMethod('hang', () => {});
+    const error = await expectError(serviceClient.invokeDeviceMethod(deviceA, { methodName: 'hang', payload: {}, responseTimeoutInSeconds: 5, connectTimeoutInSeconds: 5 }), 'GatewayTimeoutError');
+    if (!/504101/.test(error.responseBody || '')) fail(`body ${error.responseBody}`);
+  });
+
+  await step('method-bad-timeout-400', async () => {
+    await expectError(serviceClient.invokeDeviceMethod(deviceA, { methodName: 'reboot', payload: {}, responseTimeoutInSeconds: 1 }), 'ArgumentError');
+  });
+
   await step('device-invalid-reported-key-rejected', async () => {
     let rejected = false;
     try { await updateReported({ 'bad key': 1 }); } catch { rejected = true; }
@@ -298,6 +343,16 @@ async function deviceSteps() {
 
   await step('device-close', async () => {
     await client.close();
+  });
+
+  await step('method-offline-404103', async () => {
+    let error;
+    try {
+      await serviceClient.invokeDeviceMethod(deviceA, { methodName: 'reboot', payload: {}, responseTimeoutInSeconds: 5 });
+    } catch (e) { error = e; }
+    if (!error) fail('a method on a disconnected device succeeded');
+    if (!error.response || error.response.statusCode !== 404) fail(`status ${error.response && error.response.statusCode}`);
+    if (error.response.headers['iothub-errorcode'] !== 'DeviceNotOnline' || !/404103/.test(error.responseBody)) fail(`body ${error.responseBody}`);
   });
 
   await step('device-wrong-key-refused', async () => {

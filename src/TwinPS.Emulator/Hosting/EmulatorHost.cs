@@ -116,6 +116,7 @@ internal static class EmulatorHost
         builder.Services.AddSingleton<RequestStatistics>();
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<QueryContinuation>();
+        builder.Services.AddSingleton<Methods.DeviceMethodBroker>();
         builder.Services.AddSingleton<RestDispatcher>();
 
         await using WebApplication app = builder.Build();

@@ -11,6 +11,7 @@ using MQTTnet.Protocol;
 using MQTTnet.Server;
 using TwinPS.Emulator.Domain;
 using TwinPS.Emulator.Hosting;
+using TwinPS.Emulator.Methods;
 using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Mqtt;
@@ -28,14 +29,16 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
     private readonly HubRegistry _registry;
     private readonly MqttConnectAuthenticator _authenticator;
     private readonly ILogger _logger;
+    private readonly DeviceMethodBroker _methods;
     private readonly ConcurrentDictionary<string, DeviceCredentials> _authenticated = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DeviceConnection> _connections = new(StringComparer.Ordinal);
     private MqttServer? _server;
     private Timer? _expiryTimer;
 
-    public MqttDeviceEndpoint(EmulatorContext context, HubRegistry registry, ILoggerFactory loggerFactory)
+    public MqttDeviceEndpoint(EmulatorContext context, HubRegistry registry, DeviceMethodBroker methods, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        _methods = methods;
         _context = context;
         _registry = registry;
         _authenticator = new MqttConnectAuthenticator(context, registry);
@@ -134,6 +137,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         server.ClientConnectedAsync += OnClientConnectedAsync;
         server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         server.InterceptingSubscriptionAsync += OnInterceptingSubscriptionAsync;
+        server.InterceptingUnsubscriptionAsync += OnInterceptingUnsubscriptionAsync;
         server.InterceptingPublishAsync += OnInterceptingPublishAsync;
         return server;
     }
@@ -188,7 +192,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
             return;
         }
 
-        var connection = new DeviceConnection(credentials, key);
+        var connection = new DeviceConnection(credentials, key, this);
         _connections[credentials.ClientId] = connection;
         LogConnected(_logger, credentials.ClientId, credentials.Method);
         await _registry.SetConnectionStateAsync(credentials.DeviceId, credentials.ModuleId, connected: true).ConfigureAwait(false);
@@ -207,6 +211,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
             && _connections.TryRemove(new KeyValuePair<string, DeviceConnection>(e.ClientId, connection)))
         {
             LogDisconnected(_logger, e.ClientId, e.DisconnectType.ToString());
+            _methods.Unsubscribed(connection.ClientId, connection);
             await _registry.SetConnectionStateAsync(connection.DeviceId, connection.ModuleId, connected: false).ConfigureAwait(false);
         }
     }
@@ -243,6 +248,20 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         else if (filter == MqttTopicRules.DesiredPatches)
         {
             connection.DesiredSubscribed = true;
+        }
+        else if (filter == MqttTopicRules.MethodRequests)
+        {
+            _methods.Subscribed(connection.ClientId, connection);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnInterceptingUnsubscriptionAsync(InterceptingUnsubscriptionEventArgs e)
+    {
+        if (e.Topic == MqttTopicRules.MethodRequests && _connections.TryGetValue(e.ClientId, out var connection))
+        {
+            _methods.Unsubscribed(connection.ClientId, connection);
         }
 
         return Task.CompletedTask;
@@ -294,8 +313,18 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
                     return;
                 case DevicePublishKind.Telemetry:
-                case DevicePublishKind.MethodResponse:
                     await _registry.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
+                    return;
+                case DevicePublishKind.MethodResponse:
+                    if (!DirectMethodTopics.TryParseResponse(topic, out var status, out var requestId))
+                    {
+                        LogProtocolError(_logger, connection.ClientId, "method response on a malformed topic: " + Shorten(topic));
+                        e.CloseConnection = true;
+                        return;
+                    }
+
+                    await _registry.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
+                    _methods.TryComplete(connection, requestId, status, message.Payload.IsSingleSegment ? message.Payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(message.Payload));
                     return;
                 default:
                     LogProtocolError(_logger, connection.ClientId, "PUBLISH to a topic IoT Hub does not offer: " + Shorten(topic));
@@ -489,9 +518,11 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT delivery to '{ClientId}' failed: {Error}")]
     private static partial void LogDeliveryFailed(ILogger logger, string clientId, string error);
 
-    /// <summary>One open device connection.</summary>
-    private sealed class DeviceConnection(DeviceCredentials credentials, string endpointKey)
+    /// <summary>One open device connection (also the channel the method broker sends requests on).</summary>
+    private sealed class DeviceConnection(DeviceCredentials credentials, string endpointKey, MqttDeviceEndpoint endpoint) : IMethodChannel
     {
+        public Task SendAsync(string topic, byte[] payload) => endpoint.SendAsync(this, topic, payload);
+
         public string DeviceId => credentials.DeviceId;
 
         public string? ModuleId => credentials.ModuleId;

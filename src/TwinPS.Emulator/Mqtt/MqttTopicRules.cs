@@ -9,7 +9,7 @@ internal enum DevicePublishKind
     TwinPatchReported,
     /// <summary>Telemetry (<c>devices/{id}/messages/events/…</c>): accepted and dropped (the emulator has no event hub).</summary>
     Telemetry,
-    /// <summary>A direct-method response: accepted and dropped (the emulator invokes no methods).</summary>
+    /// <summary>A direct-method response (<c>$iothub/methods/res/{status}/?$rid=…</c>), routed to the waiting invocation.</summary>
     MethodResponse,
 }
 
@@ -21,7 +21,7 @@ internal static class MqttTopicRules
 {
     public const string TwinResponses = "$iothub/twin/res/#";
     public const string DesiredPatches = "$iothub/twin/PATCH/properties/desired/#";
-    public const string MethodRequests = "$iothub/methods/POST/#";
+    public const string MethodRequests = TwinPS.Protocol.DirectMethodTopics.RequestFilter;
 
     private const string TwinGetPrefix = "$iothub/twin/GET/";
     private const string TwinPatchReportedPrefix = "$iothub/twin/PATCH/properties/reported/";

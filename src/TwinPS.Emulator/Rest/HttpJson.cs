@@ -49,4 +49,31 @@ internal static class HttpJson
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(body);
         return WriteBytesAsync(context, IoTHubErrors.HttpStatusOf(code), bytes);
     }
+
+    /// <summary>
+    /// The nested envelope the hub uses for direct-method failures:
+    /// <c>{"Message":"{\"errorCode\":404103,\"trackingId\":…,\"message\":…,\"info\":{…},\"timestampUtc\":…}","ExceptionMessage":""}</c>
+    /// with the <c>iothub-errorcode</c> header.
+    /// </summary>
+    public static Task WriteNestedErrorAsync(HttpContext context, IoTHubErrorCode code, string message, System.Text.Json.Nodes.JsonObject info)
+    {
+        HttpResponse response = context.Response;
+        if (response.HasStarted) return Task.CompletedTask;
+        response.Clear();
+        string trackingId = IoTHubErrors.NewTrackingId();
+        string name = IoTHubErrors.NameOf(code);
+        response.Headers[IoTHubErrorEnvelope.ErrorCodeHeader] = name;
+        response.Headers["IotHubErrorCode"] = name;
+        response.Headers["x-ms-request-id"] = trackingId;
+        var inner = new System.Text.Json.Nodes.JsonObject
+        {
+            ["errorCode"] = (int)code,
+            ["trackingId"] = trackingId,
+            ["message"] = message,
+            ["info"] = info.DeepClone(),
+            ["timestampUtc"] = TwinJson.FormatTimestamp(DateTimeOffset.UtcNow),
+        };
+        var outer = new System.Text.Json.Nodes.JsonObject { ["Message"] = inner.ToJsonString(), ["ExceptionMessage"] = string.Empty };
+        return WriteBytesAsync(context, IoTHubErrors.HttpStatusOf(code), System.Text.Encoding.UTF8.GetBytes(outer.ToJsonString()));
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using TwinPS.Emulator.Domain;
+using TwinPS.Emulator.Methods;
 using TwinPS.Emulator.Security;
 using TwinPS.Protocol;
 
@@ -17,6 +18,7 @@ internal sealed partial class RestDispatcher(
     RequestStatistics statistics,
     HubRegistry registry,
     QueryContinuation continuation,
+    DeviceMethodBroker methodBroker,
     ILogger<RestDispatcher> logger)
 {
     /// <summary>api-versions the service accepts (REST reference §1.1).</summary>
@@ -28,6 +30,7 @@ internal sealed partial class RestDispatcher(
     private readonly DeviceHandlers _devices = new(registry);
     private readonly TwinHandlers _twins = new(registry);
     private readonly QueryHandler _query = new(registry, continuation);
+    private readonly MethodHandler _methods = new(registry, methodBroker);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -36,6 +39,10 @@ internal sealed partial class RestDispatcher(
         try
         {
             await DispatchAsync(context).ConfigureAwait(false);
+        }
+        catch (MethodCallException ex)
+        {
+            await HttpJson.WriteNestedErrorAsync(context, ex.Code, ex.Message, ex.Info).ConfigureAwait(false);
         }
         catch (IoTHubProtocolException ex)
         {
@@ -146,6 +153,14 @@ internal sealed partial class RestDispatcher(
             case ["twins", var id, "modules", var moduleId]:
                 if (await TwinRouteAsync(context, policy, method, id, moduleId).ConfigureAwait(false)) return;
                 break;
+            case ["twins", var id, "methods"] when method == "POST":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await InvokeMethodAsync(context, id, null).ConfigureAwait(false);
+                return;
+            case ["twins", var id, "modules", var moduleId, "methods"] when method == "POST":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await InvokeMethodAsync(context, id, moduleId).ConfigureAwait(false);
+                return;
             case ["statistics", "devices"] when method == "GET":
                 RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
                 await HttpJson.WriteAsync(context, 200, w =>
@@ -195,6 +210,19 @@ internal sealed partial class RestDispatcher(
         }
     }
 
+    private async Task InvokeMethodAsync(HttpContext context, string deviceId, string? moduleId)
+    {
+        try
+        {
+            DirectMethodRequest request = await MethodHandler.ReadRequestAsync(context).ConfigureAwait(false);
+            await _methods.InvokeAsync(context, deviceId, moduleId, request).ConfigureAwait(false);
+        }
+        catch (IoTHubProtocolException ex) when (ex is not MethodCallException)
+        {
+            throw MethodCallException.From(ex);
+        }
+    }
+
     private Task WriteStatsAsync(HttpContext context) => HttpJson.WriteAsync(context, 200, w =>
     {
         RegistryCounts counts = registry.GetCounts();
@@ -211,7 +239,7 @@ internal sealed partial class RestDispatcher(
     private static bool IsKnownPath(string[] segments) => segments switch
     {
         ["devices"] or ["devices", "query"] or ["devices", _] or ["devices", _, "modules"] or ["devices", _, "modules", _] => true,
-        ["twins", _] or ["twins", _, "modules", _] or ["statistics", "devices" or "service"] or ["$twinps", "stats"] => true,
+        ["twins", _] or ["twins", _, "modules", _] or ["twins", _, "methods"] or ["twins", _, "modules", _, "methods"] or ["statistics", "devices" or "service"] or ["$twinps", "stats"] => true,
         _ => false,
     };
 
