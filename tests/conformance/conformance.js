@@ -98,6 +98,7 @@ function newRegistry(connectionString) {
 
 const registry = newRegistry(serviceConnectionString);
 const serviceClient = newServiceClient(serviceConnectionString);
+const jobClient = new iothub.JobClient(new PortMappedRestApiClient(serviceConfig(serviceConnectionString), 'azure-iothub/1.16.6'));
 const suffix = crypto.randomBytes(4).toString('hex');
 const deviceA = `conf-${suffix}-a`;
 const deviceB = `conf-${suffix}-b`;
@@ -112,6 +113,14 @@ function withTimeout(promise, ms, what) {
     promise,
     new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); }),
   ]).finally(() => clearTimeout(timer));
+}
+
+async function waitForJob(jobId, statuses = ['completed', 'failed', 'cancelled']) {
+  for (;;) {
+    const { jobStatus: job } = await jobClient.getJob(jobId);
+    if (statuses.includes(job.status)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function step(name, body) {
@@ -256,6 +265,61 @@ async function serviceSteps() {
     await expectError(registry.createQuery('SELECT * FORM devices').next(), 'ArgumentError');
   });
 
+  await step('job-schedule-twin-update', async () => {
+    state.twinJob = `job-twin-${suffix}`;
+    const { jobStatus: job } = await jobClient.scheduleTwinUpdate(state.twinJob, `deviceId IN ['${deviceB}', '${deviceC}']`,
+      { etag: '*', tags: { job: 'ran' }, properties: { desired: { fromJob: true } } });
+    if (job.jobId !== state.twinJob || job.type !== 'scheduleUpdateTwin' || job.status !== 'queued') fail(`job ${JSON.stringify(job)}`);
+  });
+
+  await step('job-get-until-completed', async () => {
+    const job = await waitForJob(state.twinJob);
+    if (job.status !== 'completed') fail(`status ${job.status} ${job.failureReason || ''}`);
+    const stats = job.deviceJobStatistics;
+    if (stats.deviceCount !== 2 || stats.succeededCount !== 2) fail(`statistics ${JSON.stringify(stats)}`);
+    const { responseBody: twin } = await registry.getTwin(deviceC);
+    if (twin.tags.job !== 'ran' || twin.properties.desired.fromJob !== true) fail(`twin ${JSON.stringify(twin.tags)} ${JSON.stringify(twin.properties.desired)}`);
+  });
+
+  await step('job-devices-jobs-query', async () => {
+    const pages = await queryAll(`SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '${state.twinJob}'`, 1);
+    const rows = pages.flatMap((p) => p.items);
+    if (pages[0].itemType !== 'DeviceJob') fail(`x-ms-item-type ${pages[0].itemType}`);
+    if (JSON.stringify(rows.map((r) => r.deviceId).sort()) !== JSON.stringify([deviceB, deviceC].sort())) fail(`rows ${JSON.stringify(rows)}`);
+    if (!rows.every((r) => r.status === 'completed' && r.jobType === 'scheduleUpdateTwin')) fail(`rows ${JSON.stringify(rows)}`);
+  });
+
+  await step('job-duplicate-id-409', async () => {
+    await expectError(jobClient.scheduleTwinUpdate(state.twinJob, '*', { etag: '*', tags: { again: true } }), 'DeviceAlreadyExistsError');
+  });
+
+  await step('job-schedule-later-and-cancel', async () => {
+    state.laterJob = `job-later-${suffix}`;
+    const { jobStatus: job } = await jobClient.scheduleTwinUpdate(state.laterJob, '*', { etag: '*', tags: { never: true } }, new Date(Date.now() + 3600 * 1000), 120);
+    if (job.status !== 'queued' || job.maxExecutionTimeInSeconds !== 120) fail(`job ${JSON.stringify(job)}`);
+    const { jobStatus: cancelled } = await jobClient.cancelJob(state.laterJob);
+    if (cancelled.status !== 'cancelled') fail(`cancel answered ${cancelled.status}`);
+    const { jobStatus: again } = await jobClient.getJob(state.laterJob);
+    if (again.status !== 'cancelled') fail(`status ${again.status}`);
+  });
+
+  await step('job-create-query', async () => {
+    const query = jobClient.createQuery('scheduleUpdateTwin', 'cancelled', 1);
+    const ids = [];
+    let pages = 0;
+    do {
+      const { result, message } = await query.next(query.continuationToken);
+      if (message.headers['x-ms-item-type'] !== 'JobResponse') fail(`x-ms-item-type ${message.headers['x-ms-item-type']}`);
+      if (result.length > 1) fail(`page of ${result.length} with page size 1`);
+      for (const job of result) {
+        if (job.type !== 'scheduleUpdateTwin' || job.status !== 'cancelled') fail(`filter let through ${JSON.stringify(job)}`);
+        ids.push(job.jobId);
+      }
+      if (++pages > 200) fail('the continuation never ended');
+    } while (query.hasMoreResults);
+    if (!ids.includes(state.laterJob) || ids.includes(state.twinJob)) fail(`ids ${JSON.stringify(ids)}`);
+  });
+
   await step('wrong-key-401', async () => {
     const wrong = serviceConnectionString.replace(/SharedAccessKey=[^;]*/, `SharedAccessKey=${crypto.randomBytes(32).toString('base64')}`);
     await expectError(newRegistry(wrong).get(deviceA), 'UnauthorizedError');
@@ -321,6 +385,18 @@ async function deviceSteps() {
     client.onDeviceMethod('explode', (request, response) => response.send(500, { reason: 'boom' }, () => {}));
     const { result } = await serviceClient.invokeDeviceMethod(deviceA, { methodName: 'explode', payload: null, responseTimeoutInSeconds: 10, connectTimeoutInSeconds: 10 });
     if (result.status !== 500 || !result.payload || result.payload.reason !== 'boom') fail(`result ${JSON.stringify(result)}`);
+  });
+
+  await step('job-schedule-device-method', async () => {
+    // The device answers 'reboot' (registered above); the SDK sends no connectTimeoutInSeconds for jobs.
+    const jobId = `job-method-${suffix}`;
+    const { jobStatus: created } = await jobClient.scheduleDeviceMethod(jobId, `deviceId = '${deviceA}'`, { methodName: 'reboot', payload: { delay: 7 }, responseTimeoutInSeconds: 10 });
+    if (created.type !== 'scheduleDeviceMethod' || created.cloudToDeviceMethod.methodName !== 'reboot') fail(`job ${JSON.stringify(created)}`);
+    const job = await waitForJob(jobId);
+    if (job.status !== 'completed' || job.deviceJobStatistics.succeededCount !== 1) fail(`job ${JSON.stringify(job)}`);
+    const rows = (await queryAll(`SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '${jobId}'`)).flatMap((p) => p.items);
+    const outcome = rows.length === 1 && rows[0].outcome && rows[0].outcome.deviceMethodResponse;
+    if (!outcome || outcome.status !== 200 || outcome.payload.delay !== 7) fail(`rows ${JSON.stringify(rows)}`);
   });
 
   await step('method-not-answered-504', async () => {

@@ -117,6 +117,10 @@ internal static class EmulatorHost
         builder.Services.AddSingleton<RequestAuthenticator>();
         builder.Services.AddSingleton<QueryContinuation>();
         builder.Services.AddSingleton<Methods.DeviceMethodBroker>();
+        builder.Services.AddSingleton(new Jobs.JobSlots(null));
+        builder.Services.AddSingleton<Jobs.IJobThrottle, Jobs.UnlimitedJobThrottle>();
+        builder.Services.AddSingleton<Jobs.JobService>();
+        builder.Services.AddHostedService<Jobs.JobRunner>();
         builder.Services.AddSingleton<RestDispatcher>();
 
         await using WebApplication app = builder.Build();

@@ -14,7 +14,7 @@ namespace TwinPS.Emulator.Rest;
 /// the page is full and one more match proves another page exists, so a page never needs the whole result; the
 /// continuation token records the last key served. Aggregates are computed over all twins and paged by row offset.
 /// </summary>
-internal sealed class QueryHandler(HubRegistry registry, QueryContinuation continuation)
+internal sealed class QueryHandler(HubRegistry registry, QueryContinuation continuation, Jobs.JobService jobs)
 {
     private const string ContinuationHeader = "x-ms-continuation";
 
@@ -44,7 +44,7 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
         output.WriteByte((byte)'[');
         QueryPosition? next = query.Collection switch
         {
-            QueryCollection.Jobs => null, // the emulator has no jobs yet: always an empty result
+            QueryCollection.Jobs => RunDeviceJobs(query, position, pageSize, output),
             _ when query.IsAggregation => RunAggregate(query, position, pageSize, output),
             _ => RunStreaming(query, position, pageSize, output),
         };
@@ -90,6 +90,36 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
             written++;
             lastDevice = deviceId;
             lastModule = moduleId;
+        }
+
+        return null;
+    }
+
+    /// <summary>FROM devices.jobs: the per-device job records in (jobId, deviceId) order (paths lose their devices.jobs. prefix).</summary>
+    private QueryPosition? RunDeviceJobs(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output)
+    {
+        int returnedBefore = position.Offset;
+        int limit = query.Top is int top ? Math.Min(pageSize, Math.Max(0, top - returnedBefore)) : pageSize;
+        int written = 0;
+        string? lastJob = null, lastDevice = null;
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        foreach (Jobs.DeviceJobRecord record in jobs.DeviceJobsInOrder(position.AfterDeviceId, position.AfterModuleId))
+        {
+            JsonObject document = record.ToJson();
+            if (!query.Matches(document)) continue;
+            if (written == limit)
+            {
+                if (query.Top is int t && returnedBefore + written >= t) return null;
+                return new QueryPosition(lastJob, lastDevice, returnedBefore + written);
+            }
+
+            if (written > 0) output.WriteByte((byte)',');
+            writer.Reset(output);
+            document.WriteTo(writer);
+            writer.Flush();
+            written++;
+            lastJob = record.JobId;
+            lastDevice = record.DeviceId;
         }
 
         return null;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using TwinPS.Emulator.Domain;
+using TwinPS.Emulator.Jobs;
 using TwinPS.Emulator.Methods;
 using TwinPS.Emulator.Security;
 using TwinPS.Protocol;
@@ -19,6 +20,7 @@ internal sealed partial class RestDispatcher(
     HubRegistry registry,
     QueryContinuation continuation,
     DeviceMethodBroker methodBroker,
+    JobService jobs,
     ILogger<RestDispatcher> logger)
 {
     /// <summary>api-versions the service accepts (REST reference §1.1).</summary>
@@ -29,7 +31,8 @@ internal sealed partial class RestDispatcher(
 
     private readonly DeviceHandlers _devices = new(registry);
     private readonly TwinHandlers _twins = new(registry);
-    private readonly QueryHandler _query = new(registry, continuation);
+    private readonly QueryHandler _query = new(registry, continuation, jobs);
+    private readonly JobsHandler _jobs = new(jobs, continuation);
     private readonly MethodHandler _methods = new(registry, methodBroker);
 
     public async Task HandleAsync(HttpContext context)
@@ -161,6 +164,22 @@ internal sealed partial class RestDispatcher(
                 RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
                 await InvokeMethodAsync(context, id, moduleId).ConfigureAwait(false);
                 return;
+            case ["jobs", "v2", "query"] when method == "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _jobs.QueryAsync(context).ConfigureAwait(false);
+                return;
+            case ["jobs", "v2", var jobId] when method == "PUT":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _jobs.CreateAsync(context, jobId).ConfigureAwait(false);
+                return;
+            case ["jobs", "v2", var jobId] when method == "GET":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _jobs.GetAsync(context, jobId).ConfigureAwait(false);
+                return;
+            case ["jobs", "v2", var jobId, "cancel"] when method == "POST":
+                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                await _jobs.CancelAsync(context, jobId).ConfigureAwait(false);
+                return;
             case ["statistics", "devices"] when method == "GET":
                 RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
                 await HttpJson.WriteAsync(context, 200, w =>
@@ -239,7 +258,7 @@ internal sealed partial class RestDispatcher(
     private static bool IsKnownPath(string[] segments) => segments switch
     {
         ["devices"] or ["devices", "query"] or ["devices", _] or ["devices", _, "modules"] or ["devices", _, "modules", _] => true,
-        ["twins", _] or ["twins", _, "modules", _] or ["twins", _, "methods"] or ["twins", _, "modules", _, "methods"] or ["statistics", "devices" or "service"] or ["$twinps", "stats"] => true,
+        ["twins", _] or ["twins", _, "modules", _] or ["twins", _, "methods"] or ["twins", _, "modules", _, "methods"] or ["jobs", "v2", _] or ["jobs", "v2", _, "cancel"] or ["statistics", "devices" or "service"] or ["$twinps", "stats"] => true,
         _ => false,
     };
 

@@ -16,7 +16,7 @@ internal sealed class HubStore : IAsyncDisposable
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private readonly Task _writer;
-    private readonly SqliteCommand _putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta, _putDeviceTwin, _putModuleTwin;
+    private readonly SqliteCommand _putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta, _putDeviceTwin, _putModuleTwin, _putJob, _putDeviceJob;
     private long _transactions;
 
     private HubStore(SqliteConnection connection)
@@ -30,6 +30,8 @@ internal sealed class HubStore : IAsyncDisposable
         _putDeviceTwin = Command("UPDATE devices SET twin = $b WHERE device_id = $a", "$a", "$b");
         _putModuleTwin = Command("UPDATE modules SET twin = $c WHERE device_id = $a AND module_id = $b", "$a", "$b", "$c");
         _putMeta = Command("INSERT INTO meta(key, value) VALUES($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", "$a", "$b");
+        _putJob = Command("INSERT INTO jobs(job_id, body) VALUES($a, $b) ON CONFLICT(job_id) DO UPDATE SET body = excluded.body", "$a", "$b");
+        _putDeviceJob = Command("INSERT INTO device_jobs(job_id, device_id, body) VALUES($a, $b, $c) ON CONFLICT(job_id, device_id) DO UPDATE SET body = excluded.body", "$a", "$b", "$c");
         _writer = Task.Run(WriterLoopAsync);
     }
 
@@ -57,6 +59,8 @@ internal sealed class HubStore : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS devices (device_id TEXT PRIMARY KEY, identity TEXT NOT NULL, twin TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS modules (device_id TEXT NOT NULL, module_id TEXT NOT NULL, identity TEXT NOT NULL, twin TEXT NOT NULL, PRIMARY KEY (device_id, module_id));
+            CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS device_jobs (job_id TEXT NOT NULL, device_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (job_id, device_id));
             """);
         return new HubStore(connection) { DatabasePath = path };
     }
@@ -86,6 +90,26 @@ internal sealed class HubStore : IAsyncDisposable
             command.CommandText = "SELECT device_id, module_id, identity, twin FROM modules";
             using SqliteDataReader reader = command.ExecuteReader();
             while (reader.Read()) result.Add(new StoredModule(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads every stored job (JSON bodies; call before serving).</summary>
+    public List<string> LoadJobs() => LoadBodies("SELECT body FROM jobs");
+
+    /// <summary>Reads every stored per-device job record (JSON bodies; call before serving).</summary>
+    public List<string> LoadDeviceJobs() => LoadBodies("SELECT body FROM device_jobs");
+
+    private List<string> LoadBodies(string sql)
+    {
+        var result = new List<string>();
+        lock (_connection)
+        {
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = sql;
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read()) result.Add(reader.GetString(0));
         }
 
         return result;
@@ -187,6 +211,8 @@ internal sealed class HubStore : IAsyncDisposable
                     case StoreOperation.PutMeta m: Run(_putMeta, m.Key, m.Value); break;
                     case StoreOperation.PutDeviceTwin t: Run(_putDeviceTwin, t.DeviceId, t.Twin); break;
                     case StoreOperation.PutModuleTwin t: Run(_putModuleTwin, t.DeviceId, t.ModuleId, t.Twin); break;
+                    case StoreOperation.PutJob j: Run(_putJob, j.JobId, j.Job); break;
+                    case StoreOperation.PutDeviceJob j: Run(_putDeviceJob, j.JobId, j.DeviceId, j.DeviceJob); break;
                     default: throw new InvalidOperationException("Unknown store operation.");
                 }
             }
@@ -195,7 +221,7 @@ internal sealed class HubStore : IAsyncDisposable
         transaction.Commit();
     }
 
-    private SqliteCommand[] AllCommands => [_putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta, _putDeviceTwin, _putModuleTwin];
+    private SqliteCommand[] AllCommands => [_putDevice, _deleteDevice, _deleteDeviceModules, _putModule, _deleteModule, _putMeta, _putDeviceTwin, _putModuleTwin, _putJob, _putDeviceJob];
 
     private static void Run(SqliteCommand command, params string[] values)
     {

@@ -21,6 +21,12 @@ internal abstract record StoreOperation
     /// <summary>Delete one module row.</summary>
     public sealed record DeleteModule(string DeviceId, string ModuleId) : StoreOperation;
 
+    /// <summary>Insert or replace a jobs v2 job (its JobResponse JSON plus runner state).</summary>
+    public sealed record PutJob(string JobId, string Job) : StoreOperation;
+
+    /// <summary>Insert or replace one device's record of a job (its DeviceJob JSON).</summary>
+    public sealed record PutDeviceJob(string JobId, string DeviceId, string DeviceJob) : StoreOperation;
+
     /// <summary>Insert or replace a setting (policy keys, secrets).</summary>
     public sealed record PutMeta(string Key, string Value) : StoreOperation;
 }
