@@ -266,7 +266,7 @@ public sealed class DeviceRegistryTests(EmulatorFixture fixture) : IClassFixture
     [Fact]
     public async Task Unknown_routes_and_methods_are_enveloped_errors()
     {
-        HubResponse unknown = await _hub.GetAsync("jobs/v2/x");
+        HubResponse unknown = await _hub.GetAsync("configurations/x");
         Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
         Assert.NotNull(unknown.Header("iothub-errorcode"));
         HubResponse method = await _hub.SendAsync(HttpMethod.Post, "twins/x", "{}");
