@@ -7,9 +7,10 @@
     Tasks:
       Build     Compiles the solution and assembles the ready module folder out/TwinPS
                 (module, dependencies, formats, generated help, and the emulator under out/TwinPS/emulator).
-      Test      Build, then every xunit suite, the Pester suite against the built module, and the
-                official-SDK conformance suite against a freshly started emulator. Ends with one line
-                'N passed, N failed' and exits non-zero on any failure.
+      Test      Build, then every suite listed in tests/suites.psd1: the xunit suites, the Pester suites
+                against the built module, and the official-SDK conformance suite against a freshly started
+                emulator (see tests/README.md). Ends with one line 'N passed, N failed' (', N skipped' when
+                any were) and exits non-zero on any failure or unmet expectation.
       Emulator  Build, then run the local IoT Hub emulator in the foreground (extra arguments are passed on).
       Demo      Build, then run the quick-start demo against a throwaway emulator.
       Bench     Build, then run the benchmarks and rewrite docs/benchmarks.md.
@@ -49,7 +50,8 @@ function Write-Step([string] $Message) {
 function Invoke-Native {
     # Runs a native command and throws when it fails, so that no failure goes unnoticed.
     param([Parameter(Mandatory)][string] $FilePath, [string[]] $ArgumentList = @())
-    & $FilePath @ArgumentList
+    # Out-Host: the output streams as the command runs and never becomes part of a function's return value.
+    & $FilePath @ArgumentList | Out-Host
     if ($LASTEXITCODE -ne 0) {
         throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE."
     }
@@ -111,148 +113,21 @@ function Invoke-ChildPwsh {
     return $LASTEXITCODE
 }
 
-function Start-TestEmulator {
-    # Starts the built emulator on free ports with a throwaway store and returns its ready line as an object.
-    $dll = Join-Path $EmulatorOut 'TwinPS.Emulator.dll'
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--https-port', '0', '--mqtt-port', '0', '--in-memory')) { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $stderr = $process.StandardError.ReadToEndAsync()
-    $lineTask = $process.StandardOutput.ReadLineAsync()
-    if (-not $lineTask.Wait([TimeSpan]::FromSeconds(60)) -or $null -eq $lineTask.Result) {
-        if (-not $process.HasExited) { $process.Kill($true) }
-        throw "The emulator did not become ready: $($stderr.Result)"
-    }
-    $info = $lineTask.Result | ConvertFrom-Json
-    $info | Add-Member -NotePropertyName Process -NotePropertyValue $process
-    return $info
-}
-
-function Stop-TestEmulator($Emulator) {
-    if ($null -eq $Emulator -or $Emulator.Process.HasExited) { return }
-    # SIGTERM first, so that the emulator's clean shutdown path is exercised; kill if it hangs.
-    if ($IsLinux -or $IsMacOS) { & kill -TERM $Emulator.Process.Id 2>$null }
-    if (-not $Emulator.Process.WaitForExit(10000)) { $Emulator.Process.Kill($true) }
-}
-
-function Read-TrxCounts([string] $Path) {
-    [xml] $trx = Get-Content -Raw $Path
-    $counters = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{
-        Passed = [int] $counters.passed
-        Failed = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
-        Skipped = [int] $counters.notExecuted
-    }
-}
-
-function Invoke-XunitSuites {
-    $results = @()
-    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Filter '*.Tests.csproj' -Recurse) {
-        $name = $project.BaseName
-        Write-Step "xunit: $name"
-        $trxName = "$name.trx"
-        & dotnet test $project.FullName -c $Configuration --no-build --nologo `
-            --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=minimal' `
-            --results-directory $ResultsDir
-        $exit = $LASTEXITCODE
-        $trx = Join-Path $ResultsDir $trxName
-        if (Test-Path $trx) {
-            $counts = Read-TrxCounts $trx
-            if ($exit -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1 }  # the run itself broke
-        }
-        else {
-            $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
-        }
-        Write-Host "    $name`: $($counts.Passed) passed, $($counts.Failed) failed"
-        $results += [pscustomobject]@{ Suite = $name; Passed = $counts.Passed; Failed = $counts.Failed }
-    }
-    return $results
-}
-
-function Invoke-PesterSuite {
-    Write-Step 'Pester: tests/pester against out/TwinPS'
-    $pesterDir = Join-Path $Root 'tests/pester'
-    if (-not (Get-ChildItem $pesterDir -Filter '*.Tests.ps1' -ErrorAction SilentlyContinue)) {
-        return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 0 }
-    }
-    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/TestTools.csproj'), '--nologo', '-v', 'quiet')
-    $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
-    $pesterPsd1 = Join-Path $nugetRoot "pester/$PesterVersion/tools/Pester.psd1"
-    $summary = Join-Path $ResultsDir 'pester-summary.json'
-    $runner = Join-Path $ResultsDir 'run-pester.ps1'
-    @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pesterPsd1' -RequiredVersion $PesterVersion
-`$config = New-PesterConfiguration
-`$config.Run.Path = '$pesterDir'
-`$config.Run.PassThru = `$true
-`$config.Output.Verbosity = 'Normal'
-`$config.TestResult.Enabled = `$true
-`$config.TestResult.OutputPath = '$(Join-Path $ResultsDir 'pester.xml')'
-`$result = Invoke-Pester -Configuration `$config
-[pscustomobject]@{ Passed = `$result.PassedCount; Failed = `$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount } |
-    ConvertTo-Json | Set-Content '$summary'
-"@ | Set-Content $runner
-    $env:TWINPS_MODULE_PATH = Join-Path $ModuleOut 'TwinPS.psd1'
-    $null = Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', $runner)
-    if (-not (Test-Path $summary)) {
-        return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1 }
-    }
-    $counts = Get-Content -Raw $summary | ConvertFrom-Json
-    Write-Host "    Pester: $($counts.Passed) passed, $($counts.Failed) failed"
-    return [pscustomobject]@{ Suite = 'Pester'; Passed = [int] $counts.Passed; Failed = [int] $counts.Failed }
-}
-
-function Invoke-ConformanceSuite {
-    Write-Step "Conformance: Microsoft's official Node.js IoT SDKs against a fresh emulator"
-    $dir = Join-Path $Root 'tests/conformance'
-    if (-not (Get-Command node -ErrorAction SilentlyContinue)) {
-        Write-Host '    Node.js is required for the conformance suite (see README).' -ForegroundColor Red
-        return [pscustomobject]@{ Suite = 'Conformance'; Passed = 0; Failed = 1 }
-    }
-    Push-Location $dir
-    try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') }
-    finally { Pop-Location }
-
-    $emulator = Start-TestEmulator
-    try {
-        $env:SERVICE_CONNECTION_STRING = $emulator.serviceConnectionString
-        $env:MQTT_PORT = [string] $emulator.mqttPort
-        $env:NODE_EXTRA_CA_CERTS = $emulator.caCertificatePath
-        $output = & node (Join-Path $dir 'conformance.js') 2>&1 | ForEach-Object { "$_" }
-        $exit = $LASTEXITCODE
-    }
-    finally {
-        Remove-Item Env:SERVICE_CONNECTION_STRING, Env:MQTT_PORT, Env:NODE_EXTRA_CA_CERTS -ErrorAction SilentlyContinue
-        Stop-TestEmulator $emulator
-    }
-    $output | ForEach-Object { Write-Host "    $_" }
-    $passed = @($output | Where-Object { $_ -like 'PASS *' }).Count
-    $failed = @($output | Where-Object { $_ -like 'FAIL *' }).Count
-    if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
-    return [pscustomobject]@{ Suite = 'Conformance'; Passed = $passed; Failed = $failed }
-}
-
 function Invoke-Test {
     Invoke-Build
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory -Force $ResultsDir | Out-Null
+    # Pester comes from NuGet (tests/tools/TestTools.csproj), pinned.
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/TestTools.csproj'), '--nologo', '-v', 'quiet')
+    $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
 
-    $results = @()
-    $results += Invoke-XunitSuites
-    $results += Invoke-PesterSuite
-    $results += Invoke-ConformanceSuite
-
-    Write-Host ''
-    $results | Format-Table Suite, Passed, Failed -AutoSize | Out-String | Write-Host
-    $passed = ($results | Measure-Object Passed -Sum).Sum
-    $failed = ($results | Measure-Object Failed -Sum).Sum
-    # The one closing line that CI reads.
-    Write-Host "$passed passed, $failed failed"
-    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    # What must run is listed in tests/suites.psd1 (see tests/README.md); the runner streams each suite's
+    # output as it runs and prints the summary last.
+    Import-Module (Join-Path $Root 'tools/TestRunner.psm1') -Force
+    $exit = Invoke-TestRun -Root $Root -ManifestPath (Join-Path $Root 'tests/suites.psd1') -ResultsDir $ResultsDir `
+        -ModulePath (Join-Path $ModuleOut 'TwinPS.psd1') -EmulatorDll (Join-Path $EmulatorOut 'TwinPS.Emulator.dll') `
+        -PesterPath (Join-Path $nugetRoot "pester/$PesterVersion/tools/Pester.psd1") -Configuration $Configuration
+    exit $exit
 }
 
 function Invoke-Emulator {

@@ -8,7 +8,13 @@
 //   SERVICE_CONNECTION_STRING  iothubowner connection string; HostName may carry a port (localhost:8443)
 //   MQTT_PORT                  the emulator's MQTT/TLS port (device steps; SKIP_DEVICE=1 skips them)
 //   NODE_EXTRA_CA_CERTS        the emulator's CA certificate (PEM), so TLS verification stays on
-// Output: one line per step, 'PASS <step>' or 'FAIL <step>: <reason>', then 'N passed, N failed'.
+// Output: first 'EXPECT <step>' for every step this script declares (whatever the environment), then one line
+// per step, 'PASS <step>', 'FAIL <step>: <reason>' or 'SKIP <step>: <reason>', then 'N passed, N failed'.
+// build.ps1 Test (tools/TestRunner.psm1) fails the run for any expected step that did not pass or fail, and
+// clears SKIP_DEVICE. To add a step, add an `await step('name', async () => { ... })` call to one of the groups
+// below: the call declares the step (the groups run once to declare, then the steps run in order), so nothing
+// else needs to change; raise MinTests in tests/suites.psd1 to lock it in. Code between steps in a group runs
+// while declaring, before any step: put what needs an earlier step's result inside a step body.
 
 const https = require('https');
 const crypto = require('crypto');
@@ -123,7 +129,14 @@ async function waitForJob(jobId, statuses = ['completed', 'failed', 'cancelled']
   }
 }
 
+// The plan: every step is declared (registered) before any runs, so that the runner knows them all.
+const plan = [];
+let currentGroup = 'service';
 async function step(name, body) {
+  plan.push({ name, body, group: currentGroup });
+}
+
+async function runStep(name, body) {
   try {
     await withTimeout(Promise.resolve().then(body), STEP_TIMEOUT_MS, name);
     results.push(true);
@@ -245,7 +258,7 @@ async function serviceSteps() {
 
   await step('query-paging', async () => {
     const pages = await queryAll(`SELECT * FROM devices WHERE tags.location.plant = '${plant}'`, 1);
-    if (pages.length < 3) fail(`expected 3 pages of 1, got ${pages.length}`);
+    if (pages.length !== 3) fail(`expected 3 pages of 1, got ${pages.length}`);
     if (!pages[0].continuation) fail('no x-ms-continuation on the first page');
     if (pages[pages.length - 1].continuation !== undefined) fail('x-ms-continuation present on the last page');
     const ids = pages.flatMap((p) => p.items.map((t) => t.deviceId)).sort();
@@ -327,16 +340,18 @@ async function serviceSteps() {
 }
 
 async function deviceSteps() {
-  const deviceConnectionString = `HostName=${endpoint.host};DeviceId=${deviceA};SharedAccessKey=${state.deviceKey};GatewayHostName=${endpoint.host}:${mqttPort}`;
-  const client = deviceSdk.Client.fromConnectionString(deviceConnectionString, Mqtt);
-  // No retries: an error must show at once, not hide behind the SDK's back-off.
-  client.setRetryPolicy(new NoRetry());
+  // The device key is known only once create-device-with-generated-keys has run.
+  const deviceConnectionString = () => `HostName=${endpoint.host};DeviceId=${deviceA};SharedAccessKey=${state.deviceKey};GatewayHostName=${endpoint.host}:${mqttPort}`;
+  let client;
   const received = [];
   const updateReported = (patch) => new Promise((resolve, reject) => {
     state.deviceTwin.properties.reported.update(patch, (error) => (error ? reject(error) : resolve()));
   });
 
   await step('device-connect-mqtt', async () => {
+    client = deviceSdk.Client.fromConnectionString(deviceConnectionString(), Mqtt);
+    // No retries: an error must show at once, not hide behind the SDK's back-off.
+    client.setRetryPolicy(new NoRetry());
     await client.open();
   });
 
@@ -353,8 +368,11 @@ async function deviceSteps() {
 
   await step('device-receives-desired-patch', async () => {
     state.deviceTwin.on('properties.desired', (patch) => received.push(patch));
-    // The SDK emits the full desired document once on subscription; wait for the patch we send next.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Adding the listener subscribes in the background; this call subscribes again and returns after the
+    // SUBACK, so the hub has processed the subscription (MQTT keeps a connection's packets in order) before
+    // the patch is sent: an event to wait on, not a sleep. The SDK also emits the full desired document
+    // once on subscription; the patch is told apart by its content and matched by $version.
+    await new Promise((resolve, reject) => state.deviceTwin.enableTwinDesiredPropertiesUpdates((error) => (error ? reject(error) : resolve())));
     const { responseBody: twin } = await registry.updateTwin(deviceA, { properties: { desired: { fanSpeed: 3 } } }, '*');
     const patch = await until(() => received.find((p) => p.fanSpeed === 3 && !('telemetry' in p)), 'the desired patch');
     if (patch.$version !== twin.properties.desired.$version) fail(`patch $version ${patch.$version}, twin ${twin.properties.desired.$version}`);
@@ -410,9 +428,12 @@ async function deviceSteps() {
   });
 
   await step('device-invalid-reported-key-rejected', async () => {
-    let rejected = false;
-    try { await updateReported({ 'bad key': 1 }); } catch { rejected = true; }
-    if (!rejected) fail('a key with a space was accepted');
+    // The hub answers on $iothub/twin/res/400 with an error body; the SDK turns its message into the error.
+    // Only that answer counts: a timeout or a dropped connection is a failure, not the expected rejection.
+    let rejection;
+    try { await updateReported({ 'bad key': 1 }); } catch (error) { rejection = error; }
+    if (!rejection) fail('a key with a space was accepted');
+    if (rejection.constructor.name !== 'Error' || !/bad key/.test(rejection.message)) fail(`expected the hub's 400 answer naming 'bad key', got ${rejection.constructor.name}: ${rejection.message}`);
     const { responseBody: twin } = await registry.getTwin(deviceA);
     if ('bad key' in twin.properties.reported) fail('the rejected patch was applied');
   });
@@ -432,12 +453,14 @@ async function deviceSteps() {
   });
 
   await step('device-wrong-key-refused', async () => {
-    const wrong = deviceConnectionString.replace(/SharedAccessKey=[^;]*/, `SharedAccessKey=${crypto.randomBytes(32).toString('base64')}`);
+    const wrong = deviceConnectionString().replace(/SharedAccessKey=[^;]*/, `SharedAccessKey=${crypto.randomBytes(32).toString('base64')}`);
     const bad = deviceSdk.Client.fromConnectionString(wrong, Mqtt);
     bad.setRetryPolicy(new NoRetry());
-    let refused = false;
-    try { await bad.open(); } catch { refused = true; } finally { await bad.close().catch(() => {}); }
-    if (!refused) fail('a device with a wrong key connected');
+    // CONNACK 5 'not authorized' is the refusal; a TLS failure or a timeout is not (they are other errors).
+    let refusal;
+    try { await bad.open(); } catch (error) { refusal = error; } finally { await bad.close().catch(() => {}); }
+    if (!refusal) fail('a device with a wrong key connected');
+    if (refusal.constructor.name !== 'UnauthorizedError' || !/Not authorized/.test(refusal.message)) fail(`expected UnauthorizedError (CONNACK 'Not authorized'), got ${refusal.constructor.name}: ${refusal.message}`);
   });
 }
 
@@ -451,8 +474,15 @@ async function cleanupSteps() {
 
 (async () => {
   await serviceSteps();
-  if (!skipDevice) await deviceSteps();
+  currentGroup = 'device';
+  await deviceSteps();
+  currentGroup = 'cleanup';
   await cleanupSteps();
+  for (const { name } of plan) console.log(`EXPECT ${name}`);
+  for (const { name, body, group } of plan) {
+    if (skipDevice && group === 'device') console.log(`SKIP ${name}: SKIP_DEVICE=1`);
+    else await runStep(name, body);
+  }
   const passed = results.filter(Boolean).length;
   const failed = results.length - passed;
   console.log(`${passed} passed, ${failed} failed`);
