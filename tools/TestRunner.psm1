@@ -109,22 +109,28 @@ function Invoke-PesterSuite {
         Add-SuiteProblem $result "the Pester run exited with $exit and wrote no summary"
         return $result
     }
-    $counts = Get-Content -Raw $summary | ConvertFrom-Json
-    $result.Passed = [int] $counts.Passed
-    $result.Failed = [int] $counts.Failed
-    $result.Skipped = [int] $counts.Skipped
-    # Every test file is expected to run at least one test: a file whose tests all vanished (or were all
-    # skipped) is a suite that shrank without anyone noticing.
-    foreach ($file in $files) {
+    Read-PesterSummary $result $summary $files
+    return $result
+}
+
+function Read-PesterSummary {
+    # Reads the JSON summary that tools/Run-PesterSuite.ps1 wrote into the suite's result. Every test file is
+    # expected to run at least one test: a file whose tests all vanished (or were all skipped) is a suite that
+    # shrank without anyone noticing.
+    param($Result, [string] $SummaryPath, [System.IO.FileInfo[]] $Files)
+    $counts = Get-Content -Raw $SummaryPath | ConvertFrom-Json
+    $Result.Passed = [int] $counts.Passed
+    $Result.Failed = [int] $counts.Failed
+    $Result.Skipped = [int] $counts.Skipped
+    foreach ($file in $Files) {
         $container = @($counts.Containers | Where-Object { $_.Path -eq $file.FullName })
         if ($container.Count -eq 0) {
-            Add-SuiteProblem $result "$($file.Name) was not run"
+            Add-SuiteProblem $Result "$($file.Name) was not run"
         }
         elseif ($container[0].Passed + $container[0].Failed -eq 0) {
-            Add-SuiteProblem $result "$($file.Name) ran no test"
+            Add-SuiteProblem $Result "$($file.Name) ran no test"
         }
     }
-    return $result
 }
 
 function Start-RunnerEmulator([string] $EmulatorDll) {
@@ -311,4 +317,4 @@ function Invoke-TestRun {
     return Write-TestSummary $results.ToArray()
 }
 
-Export-ModuleMember -Function Invoke-TestRun, Read-TrxCounts, Read-ConformanceOutput, New-SuiteResult
+Export-ModuleMember -Function Invoke-TestRun, Read-TrxCounts, Read-ConformanceOutput, Read-PesterSummary, New-SuiteResult

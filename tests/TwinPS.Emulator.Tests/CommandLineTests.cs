@@ -85,7 +85,7 @@ public sealed class CommandLineTests(EmulatorFixture fixture) : IClassFixture<Em
             Assert.Equal(HttpStatusCode.NotFound, (await hub.GetAsync("twins/nosuch")).Status);
         }
 
-        Assert.Equal(0, emulator.Stop(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, emulator.Stop(TimeBounds.Eventually));
         Assert.False(Directory.Exists(caFolder));
 
         // --verbose logs one line per request on stderr: method, path without the query string, status.

@@ -60,7 +60,7 @@ public class FuzzTests
     private static void Bounded(Action loop)
     {
         var task = Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Assert.True(task.Wait(TimeSpan.FromSeconds(60)), "a fuzz loop did not finish within 60 s");
+        Assert.True(task.Wait(TimeBounds.Eventually), $"a fuzz loop did not finish within {TimeBounds.Eventually.TotalSeconds} s");
     }
 
     [Fact]

@@ -60,18 +60,19 @@ Describe 'New-IoTDevice' {
     }
 
     It 'refuses <Name> before any request' -ForEach @(
-        @{ Name = 'an invalid id'; Params = @{ DeviceId = 'bad/id' }; ErrorId = '*' }
-        @{ Name = 'one key of two'; Params = @{ DeviceId = 'k'; PrimaryKey = [Convert]::ToBase64String([byte[]](1..32)) }; ErrorId = 'IncompleteKeyPair*' }
-        @{ Name = 'a key that is not base64'; Params = @{ DeviceId = 'k'; PrimaryKey = 'not base64!'; SecondaryKey = 'not base64!' }; ErrorId = '*' }
-        @{ Name = 'a thumbprint with separators'; Params = @{ DeviceId = 'k'; PrimaryThumbprint = ('AB:' * 19) + 'AB' }; ErrorId = '*' }
-        @{ Name = 'a 129-character status reason'; Params = @{ DeviceId = 'k'; StatusReason = 'r' * 129 }; ErrorId = 'ParameterArgumentValidationError*' }
+        @{ Name = 'an invalid id'; Params = @{ DeviceId = 'bad/id' }; ErrorId = 'ArgumentInvalid,TwinPS.Commands.NewIoTDeviceCommand'; Message = "*'bad/id' contains the character '/'*" }
+        @{ Name = 'one key of two'; Params = @{ DeviceId = 'k'; PrimaryKey = [Convert]::ToBase64String([byte[]](1..32)) }; ErrorId = 'IncompleteKeyPair,TwinPS.Commands.NewIoTDeviceCommand'; Message = '*both -PrimaryKey and -SecondaryKey*' }
+        @{ Name = 'a key that is not base64'; Params = @{ DeviceId = 'k'; PrimaryKey = 'not base64!'; SecondaryKey = 'not base64!' }; ErrorId = 'ArgumentInvalid,TwinPS.Commands.NewIoTDeviceCommand'; Message = '*-PrimaryKey is not valid base64*' }
+        @{ Name = 'a thumbprint with separators'; Params = @{ DeviceId = 'k'; PrimaryThumbprint = ('AB:' * 19) + 'AB' }; ErrorId = 'ArgumentInvalid,TwinPS.Commands.NewIoTDeviceCommand'; Message = '*-PrimaryThumbprint*40 or 64 hexadecimal characters with no separators*' }
+        @{ Name = 'a 129-character status reason'; Params = @{ DeviceId = 'k'; StatusReason = 'r' * 129 }; ErrorId = 'ParameterArgumentValidationError,TwinPS.Commands.NewIoTDeviceCommand'; Message = "*parameter 'StatusReason'*" }
     ) {
         Assert-NoRequestSent $hub {
             $a = $Params
             $errors = @()
             try { New-IoTDevice @a -ErrorAction SilentlyContinue -ErrorVariable errors } catch { $errors = @($_) }
-            $errors.Count | Should -BeGreaterThan 0
-            $errors[0].FullyQualifiedErrorId | Should -BeLike $ErrorId
+            $errors | Should -HaveCount 1
+            $errors[0].FullyQualifiedErrorId | Should -BeExactly $ErrorId
+            $errors[0].Exception.Message | Should -BeLike $Message
         }
         (Get-Raw 'k').Status | Should -Be 404
     }

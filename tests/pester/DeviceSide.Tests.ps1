@@ -33,14 +33,14 @@ Describe 'Device side: the seed scenario across both halves' {
 
         $twin = Get-IoTDeviceTwin -Session $session
         $twin.pstypenames[0] | Should -Be 'TwinPS.DeviceTwin'
-        $twin.DesiredVersion | Should -BeGreaterOrEqual 1
+        $twin.DesiredVersion | Should -Be 1 -Because 'a new twin has had no desired patch yet'
         $before = $twin.ReportedVersion
 
         $version = $session | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru
         $version | Should -Be ($before + 1)
 
         Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ telemetryInterval = 5 } -Confirm:$false
-        $patch = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout 15
+        $patch = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout $TwinTestTime.Eventually
         $patch | Should -HaveCount 1
         $patch.pstypenames[0] | Should -Be 'TwinPS.DesiredPatch'
         $patch.Properties.telemetryInterval | Should -Be 5
@@ -80,16 +80,19 @@ Describe 'Device side: the seed scenario across both halves' {
         $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
         try {
             Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ first = 1 } -Confirm:$false
-            # Let the notification arrive before anyone waits.
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while ($session.PendingDesiredCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            (Wait-IoTTwinDesired -Session $session -Count 1 -Timeout 5).Properties.first | Should -Be 1
+            # The notification arrives (and is kept) before anyone waits.
+            Wait-TwinTestCondition { $session.PendingDesiredCount -ge 1 } -What 'the first patch arriving'
+            $session.PendingDesiredCount | Should -Be 1
+            (Wait-IoTTwinDesired -Session $session -Count 1 -Timeout $TwinTestTime.Eventually).Properties.first | Should -Be 1
+            $session.PendingDesiredCount | Should -Be 0
 
             Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ second = 2 } -Confirm:$false
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while ($session.PendingDesiredCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            $none = Wait-IoTTwinDesired -Session $session -SkipPending -Timeout 1
+            # The second patch has arrived, so -SkipPending has something to drop (the check cannot pass vacuously).
+            Wait-TwinTestCondition { $session.PendingDesiredCount -ge 1 } -What 'the second patch arriving'
+            $session.PendingDesiredCount | Should -Be 1
+            $none = Wait-IoTTwinDesired -Session $session -SkipPending -Timeout $TwinTestTime.Quiet
             $none | Should -BeNullOrEmpty
+            $session.PendingDesiredCount | Should -Be 0 -Because '-SkipPending dropped the patch that had arrived'
         }
         finally { $session | Disconnect-IoTDevice }
     }
@@ -99,10 +102,11 @@ Describe 'Device side: the seed scenario across both halves' {
         $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
         try {
             Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ step = 1 } -Confirm:$false
+            Wait-TwinTestCondition { $session.PendingDesiredCount -ge 1 } -What 'the patch arriving'
+            # Measured from the moment the patch is there to take: without the stop, this would wait -Timeout (Never).
             $watch = [Diagnostics.Stopwatch]::StartNew()
-            # -Timeout only as a safety net: without the stop, this would wait the full 60 s.
-            $first = $session | Wait-IoTTwinDesired -Timeout 60 | Select-Object -First 1
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 15
+            $first = $session | Wait-IoTTwinDesired -Timeout $TwinTestTime.Never | Select-Object -First 1
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan $TwinTestTime.Prompt
             $first.Properties.step | Should -Be 1
         }
         finally { $session | Disconnect-IoTDevice }
@@ -113,8 +117,10 @@ Describe 'Device side: the seed scenario across both halves' {
         $session = Connect-IoTDevice -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort
         try {
             $watch = [Diagnostics.Stopwatch]::StartNew()
-            $result = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout 1 -ErrorVariable waitErrors -ErrorAction SilentlyContinue
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $result = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout $TwinTestTime.Quiet -ErrorVariable waitErrors -ErrorAction SilentlyContinue
+            # -Timeout is honoured: not before it (a lower bound cannot flake), and not waiting for ever either.
+            $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual ($TwinTestTime.Quiet * 0.9)
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan $TwinTestTime.Prompt
             $result | Should -BeNullOrEmpty
             $waitErrors[0].FullyQualifiedErrorId | Should -BeLike 'WaitTimeout*'
             $waitErrors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
@@ -131,7 +137,7 @@ Describe 'Device side: events' {
         $null = Register-ObjectEvent -InputObject $session -EventName DesiredPropertiesReceived -SourceIdentifier $sourceId
         try {
             Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ fan = 'high' } -Confirm:$false
-            $event = Wait-Event -SourceIdentifier $sourceId -Timeout 15
+            $event = Wait-Event -SourceIdentifier $sourceId -Timeout $TwinTestTime.Eventually
             $event | Should -Not -BeNullOrEmpty
             $event.SourceEventArgs.Properties.fan | Should -Be 'high'
             $event.SourceEventArgs.Version | Should -BeGreaterThan 1
@@ -166,10 +172,9 @@ Describe 'Device side: refusals' {
     It 'fails fast with an authentication error for a wrong device key' {
         $device = New-DeviceSideDevice
         $wrongKey = [Convert]::ToBase64String([byte[]](1..32))
-        $watch = [Diagnostics.Stopwatch]::StartNew()
+        # The hub's refusal (not a connect timeout, which would be another error id) ends the command.
         $err = { Connect-IoTDevice -ConnectionString "HostName=localhost;DeviceId=$($device.Id);SharedAccessKey=$wrongKey" -MqttPort $script:hub.mqttPort -ErrorAction Stop } |
             Should -Throw -PassThru
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
         $err.FullyQualifiedErrorId | Should -BeLike 'IotHubUnauthorizedAccess*'
         $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
         $err.Exception.Message | Should -Not -Match ([regex]::Escape($wrongKey))
@@ -216,9 +221,7 @@ Remove-Module TwinPS
             $output = & $self @pwshArgs -NoProfile -NonInteractive -File $file -ModulePath $script:TwinTestModulePath `
                 -ConnectionString $device.ConnectionString -MqttPort $script:hub.mqttPort -CaPath $script:hub.caCertificatePath 2>&1
             ($output | Select-Object -Last 1) | Should -Be 'Connected -> Closed'
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while ((Get-TwinTestTwin $script:hub $device.Id).connectionState -ne 'Disconnected' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            (Get-TwinTestTwin $script:hub $device.Id).connectionState | Should -Be 'Disconnected'
+            Wait-TwinTestCondition { (Get-TwinTestTwin $script:hub $device.Id).connectionState -eq 'Disconnected' } -What 'the hub seeing the device disconnect'
         }
         finally { Remove-Item $file -ErrorAction SilentlyContinue }
     }
@@ -243,7 +246,7 @@ Describe 'Device side: the emulator stops under a connected session' {
             $process = [System.Diagnostics.Process]::Start($psi)
             $null = $process.StandardError.ReadToEndAsync()
             $line = $process.StandardOutput.ReadLineAsync()
-            if (-not $line.Wait([TimeSpan]::FromSeconds(60)) -or $null -eq $line.Result) { $process.Kill($true); throw 'emulator did not start' }
+            if (-not $line.Wait([TimeSpan]::FromSeconds($TwinTestTime.ProcessStart)) -or $null -eq $line.Result) { $process.Kill($true); throw 'emulator did not start' }
             $null = $process.StandardOutput.ReadToEndAsync()
             $ready = $line.Result | ConvertFrom-Json
             $ready | Add-Member -NotePropertyName Process -NotePropertyValue $process
@@ -269,23 +272,18 @@ Describe 'Device side: the emulator stops under a connected session' {
             $httpsPort = $script:own.httpsPort
             $mqttPort = $script:own.mqttPort
             $script:own.Process.Kill($true)
-            $script:own.Process.WaitForExit(10000) | Should -BeTrue
+            $script:own.Process.WaitForExit($TwinTestTime.Eventually * 1000) | Should -BeTrue
 
-            # The drop is noticed at once; requests fail fast with a connection error instead of hanging.
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while ($session.Status -eq 'Connected' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            # The drop is noticed; requests then fail with 'not connected' (not an operation timeout) instead of hanging.
+            Wait-TwinTestCondition { $session.Status -ne 'Connected' } -What 'the session noticing the drop'
             $session.Status | Should -Be 'Reconnecting'
-            $watch = [Diagnostics.Stopwatch]::StartNew()
             $err = { Update-IoTTwinReported -Session $session -Reported @{ during = 'outage' } -ErrorAction Stop } | Should -Throw -PassThru
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
             $err.FullyQualifiedErrorId | Should -BeLike 'ConnectionError*'
             $err.CategoryInfo.Category | Should -Be 'ConnectionError'
             $err.Exception.Message | Should -Match 'not connected'
 
             $script:own = Start-OwnEmulator $httpsPort $mqttPort
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ($session.Status -ne 'Connected' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            $session.Status | Should -Be 'Connected'
+            Wait-TwinTestCondition { $session.Status -eq 'Connected' } -What 'the session reconnecting'
             Update-IoTTwinReported -Session $session -Reported @{ after = 'outage' } -PassThru | Should -BeGreaterThan 1
             $backHub = Connect-IoTHub -ConnectionString $script:own.serviceConnectionString -CACertificatePath $script:own.caCertificatePath -NoSessionDefault
             (Get-IoTTwin -DeviceId $script:restartDeviceId -Connection $backHub).Reported.after | Should -Be 'outage'

@@ -133,7 +133,8 @@ Describe 'Connect-IoTHub' {
     }
 
     It 'fails TLS without the emulator''s CA (validation is never switched off)' {
-        { Connect-IoTHub -ConnectionString $ownerCs } | Should -Throw
+        { Connect-IoTHub -ConnectionString $ownerCs } |
+            Should -Throw -ErrorId 'ConnectionError,TwinPS.Commands.ConnectIoTHubCommand' -ExpectedMessage '*TLS certificate*was not accepted*'
         Get-IoTHubConnection | Should -BeNullOrEmpty
     }
 
@@ -194,6 +195,7 @@ namespace TwinPSTest
             try {
                 $err = { Connect-IoTHub -HostName "localhost:$($emu.HttpsPort)" -CACertificatePath $emu.CACertificatePath } |
                     Should -Throw -PassThru
+                $err.FullyQualifiedErrorId | Should -BeExactly 'AuthenticationFailed,TwinPS.Commands.ConnectIoTHubCommand'
                 $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
                 $err.Exception.Message | Should -Match 'Entra ID'
                 Get-IoTHubConnection | Should -BeNullOrEmpty
@@ -207,7 +209,8 @@ namespace TwinPSTest
             $credential = [TwinPSTest.StaticTokenCredential]::new()
             $err = { Connect-IoTHub -HostName "localhost:$($emu.HttpsPort)" -Credential $credential -CACertificatePath $emu.CACertificatePath } |
                 Should -Throw -PassThru
-            $credential.Calls | Should -BeGreaterThan 0
+            $credential.Calls | Should -Be 1
+            $err.FullyQualifiedErrorId | Should -BeExactly 'IotHubUnauthorizedAccess,TwinPS.Commands.ConnectIoTHubCommand'
             $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
             $err.Exception.Message | Should -Not -Match 'not-a-real-token'
         }
@@ -260,7 +263,7 @@ Describe 'Stop-IoTHubEmulator' {
         $second.IsRunning | Should -BeTrue
         $stopped = Stop-IoTHubEmulator -ProcessId $second.ProcessId -PassThru -Confirm:$false
         $stopped.IsRunning | Should -BeFalse
-        { Get-Process -Id $second.ProcessId -ErrorAction Stop } | Should -Throw
+        { Get-Process -Id $second.ProcessId -ErrorAction Stop } | Should -Throw -ErrorId 'NoProcessFoundForGivenId,Microsoft.PowerShell.Commands.GetProcessCommand'
         Stop-IoTHubEmulator -ProcessId $second.ProcessId -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be 'EmulatorNotFound,TwinPS.Commands.StopIoTHubEmulatorCommand'
     }
@@ -275,12 +278,7 @@ Describe 'Stop-IoTHubEmulator' {
         finally {
             $ps.Runspace.Close(); $ps.Dispose()
         }
-        $gone = $false
-        foreach ($i in 1..50) {
-            if (-not (Get-Process -Id $emuPid -ErrorAction SilentlyContinue)) { $gone = $true; break }
-            Start-Sleep -Milliseconds 100
-        }
-        $gone | Should -BeTrue
+        Wait-TwinTestCondition { -not (Get-Process -Id $emuPid -ErrorAction SilentlyContinue) } -What "the emulator process $emuPid exiting"
     }
 
     It 'stops only the emulators of the runspace that removes the module' {
@@ -292,12 +290,7 @@ Describe 'Stop-IoTHubEmulator' {
         finally {
             $ps.Dispose()
         }
-        $gone = $false
-        foreach ($i in 1..50) {
-            if (-not (Get-Process -Id $emuPid -ErrorAction SilentlyContinue)) { $gone = $true; break }
-            Start-Sleep -Milliseconds 100
-        }
-        $gone | Should -BeTrue
+        Wait-TwinTestCondition { -not (Get-Process -Id $emuPid -ErrorAction SilentlyContinue) } -What "the emulator process $emuPid exiting"
         $emu.IsRunning | Should -BeTrue
     }
 }

@@ -346,19 +346,18 @@ Describe 'Pipelines and bulk runs' {
                 }).AddArgument($script:TwinTestModulePath).AddArgument($hub.serviceConnectionString).AddArgument($hub.caCertificatePath)
             $start = Get-TwinTestRequestCount $hub
             $async = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ((Get-TwinTestRequestCount $hub) - $start -lt 50 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            (Get-TwinTestRequestCount $hub) - $start | Should -BeGreaterThan 40 -Because 'the run must be under way before it is stopped'
+            Wait-TwinTestCondition { (Get-TwinTestRequestCount $hub) - $start -ge 50 } -What 'the run getting under way (50 requests)'
 
+            # Measured from the stop: without it the run would go on for 200,000 patches.
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
             $watch.Stop()
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan $TwinTestTime.Prompt
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
 
             $afterStop = Get-TwinTestRequestCount $hub
             $version = (Get-Raw w-1).version
-            Start-Sleep -Milliseconds 700
+            Start-Sleep -Seconds $TwinTestTime.Quiet  # watching for late writes that must not come
             (Get-TwinTestRequestCount $hub) - $afterStop | Should -Be 2 -Because 'only this test''s own two reads may arrive after the stop'
             (Get-Raw w-1).version | Should -Be $version
         }

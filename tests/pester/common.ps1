@@ -11,6 +11,23 @@ if (-not (Test-Path $script:TwinTestModulePath)) {
 }
 Import-Module $script:TwinTestModulePath -Force
 
+# Every time bound of the Pester suites, in one place (seconds; see tests/README.md). Tests wait on events and
+# conditions; these are only the generous outer limits of such waits, or, where a bound is the behaviour itself
+# (Ctrl+C or Select-Object -First stops a run at once), a limit measured from that event and far from what the
+# broken behaviour would take. Do not write a literal bound in a test.
+$script:TwinTestTime = @{
+    # Outer limit for anything that happens eventually (an arrival, a status, an exit): reaching it means broken.
+    Eventually   = 60
+    # A -Timeout that must NOT be what ends a command (so a command that ends sooner provably did not wait for it).
+    Never        = 600
+    # Where stopping at once IS the behaviour: measured from the stop; the broken behaviour would take Never.
+    Prompt       = 30
+    # How long to watch for something that must NOT happen; a slow machine can only make that pass wrongly.
+    Quiet        = 1
+    # An emulator process until its ready line.
+    ProcessStart = 60
+}
+
 if (-not ('TwinPSTest.HubHttp' -as [type])) {
     # A small HTTPS client for test set-up and for reading the emulator's request counter. It trusts the
     # emulator's CA for its own requests only (certificate validation stays on) and signs its own SAS
@@ -132,9 +149,9 @@ function Start-TwinTestHub {
     $process = [System.Diagnostics.Process]::Start($psi)
     $null = $process.StandardError.ReadToEndAsync()
     $line = $process.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait([TimeSpan]::FromSeconds(60)) -or $null -eq $line.Result) {
+    if (-not $line.Wait([TimeSpan]::FromSeconds($script:TwinTestTime.ProcessStart)) -or $null -eq $line.Result) {
         if (-not $process.HasExited) { $process.Kill($true) }
-        throw 'The emulator did not print its ready line within 60 s.'
+        throw "The emulator did not print its ready line within $($script:TwinTestTime.ProcessStart) s."
     }
     # Keep draining stdout so that the emulator never blocks on a full pipe.
     $null = $process.StandardOutput.ReadToEndAsync()
@@ -145,6 +162,16 @@ function Start-TwinTestHub {
     $hub | Add-Member -NotePropertyName Connection -NotePropertyValue (
         Connect-IoTHub -ConnectionString $hub.serviceConnectionString -CACertificatePath $hub.caCertificatePath)
     return $hub
+}
+
+function Wait-TwinTestCondition {
+    <# Waits until $Condition returns true (polled), and fails the test if it has not within $TwinTestTime.Eventually. #>
+    param([Parameter(Mandatory)][scriptblock] $Condition, [Parameter(Mandatory)][string] $What)
+    $deadline = [DateTime]::UtcNow.AddSeconds($script:TwinTestTime.Eventually)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "$What did not happen within $($script:TwinTestTime.Eventually) s." }
+        Start-Sleep -Milliseconds 50
+    }
 }
 
 function Stop-TwinTestHub($Hub) {

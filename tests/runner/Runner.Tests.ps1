@@ -97,16 +97,35 @@ Describe 'The test runner (tools/TestRunner.psm1)' {
         $run.Text | Should -Match 'FAILED EXPECTATION Empty: ran 0 tests, expected at least 1'
     }
 
-    It 'fails the run for a Pester file that runs no test, and for a suite below its floor' {
+    It 'fails a Pester suite for a test file that ran no test or was not run at all' {
+        # The summary as tools/Run-PesterSuite.ps1 writes it (Pester itself is run for real in the first test).
+        $dir = Join-Path $TestDrive 'hollow'
+        New-Item -ItemType Directory -Force $dir | Out-Null
+        $files = foreach ($name in 'Good.Tests.ps1', 'Hollow.Tests.ps1', 'Lost.Tests.ps1') { New-Item -ItemType File -Force (Join-Path $dir $name) }
+        $summary = Join-Path $dir 'summary.json'
+        @{
+            Passed = 3; Failed = 0; Skipped = 1
+            Containers = @(
+                @{ Path = $files[0].FullName; Passed = 3; Failed = 0; Skipped = 0 }
+                @{ Path = $files[1].FullName; Passed = 0; Failed = 0; Skipped = 1 }
+            )
+        } | ConvertTo-Json -Depth 4 | Set-Content $summary
+        $result = New-SuiteResult 'Fixture' 'Pester'
+        Read-PesterSummary $result $summary $files
+        $result.Passed | Should -Be 3
+        $result.Skipped | Should -Be 1
+        $result.Failed | Should -Be 2
+        $result.Problems | Should -Be @('Hollow.Tests.ps1 ran no test', 'Lost.Tests.ps1 was not run')
+    }
+
+    It 'fails the run for a suite that ran fewer tests than its floor' {
         $root = New-Fixture -Files @{
-            'p/Good.Tests.ps1' = $script:PassingPester
-            'p/Hollow.Tests.ps1' = "Describe 'hollow' { }"
-        } -Manifest "@{ Suites = @(@{ Name = 'Fixture'; Kind = 'Pester'; Path = 'p'; MinTests = 2 }) }"
+            'c/steps.js' = "console.log('EXPECT one'); console.log('PASS one');"
+        } -Manifest "@{ Suites = @(@{ Name = 'Shrunk'; Kind = 'Conformance'; Path = 'c/steps.js'; MinTests = 2 }) }"
         $run = Invoke-FixtureRunHere $root
-        $run.Last | Should -BeExactly '1 passed, 2 failed'
+        $run.Last | Should -BeExactly '1 passed, 1 failed'
         $run.Exit | Should -Be 1
-        $run.Text | Should -Match 'FAILED EXPECTATION Fixture: Hollow\.Tests\.ps1 ran no test'
-        $run.Text | Should -Match 'FAILED EXPECTATION Fixture: ran 1 tests, expected at least 2'
+        $run.Text | Should -Match 'FAILED EXPECTATION Shrunk: ran 1 tests, expected at least 2'
     }
 
     It 'fails the run for an expected xunit project that does not exist' {

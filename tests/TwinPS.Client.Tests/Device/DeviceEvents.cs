@@ -16,20 +16,21 @@ public sealed class DeviceEvents
         client.ConnectionStatusChanged += (_, e) => _status.Add(e);
     }
 
-    /// <summary>The next desired patch, or fails after <paramref name="seconds"/>.</summary>
-    public DesiredPropertiesEventArgs NextDesired(double seconds = 10)
+    /// <summary>The next desired patch, or fails after <see cref="TimeBounds.Eventually"/>.</summary>
+    public DesiredPropertiesEventArgs NextDesired()
     {
-        Assert.True(_desired.TryTake(out var e, TimeSpan.FromSeconds(seconds)), $"no desired-properties patch arrived within {seconds} s");
+        Assert.True(_desired.TryTake(out var e, TimeBounds.Eventually), $"no desired-properties patch arrived within {TimeBounds.Eventually.TotalSeconds} s");
         return e!;
     }
 
-    /// <summary>True when no desired patch arrives within <paramref name="seconds"/>.</summary>
-    public bool NoDesiredWithin(double seconds) => !_desired.TryTake(out _, TimeSpan.FromSeconds(seconds));
+    /// <summary>True when no desired patch arrives during <see cref="TimeBounds.Quiet"/>.</summary>
+    public bool NoDesiredArrives() => !_desired.TryTake(out _, TimeBounds.Quiet);
 
-    /// <summary>Waits for a status change to <paramref name="status"/> (earlier changes are skipped).</summary>
-    public DeviceConnectionStatusEventArgs WaitFor(DeviceConnectionStatus status, double seconds = 15)
+    /// <summary>Waits for a status change to <paramref name="status"/> (earlier changes are skipped), at most <see cref="TimeBounds.Eventually"/>.</summary>
+    public DeviceConnectionStatusEventArgs WaitFor(DeviceConnectionStatus status)
     {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
+        var seconds = TimeBounds.Eventually.TotalSeconds;
+        var until = DateTime.UtcNow + TimeBounds.Eventually;
         while (DateTime.UtcNow < until)
         {
             if (_status.TryTake(out var e, until - DateTime.UtcNow) && e.Status == status)

@@ -14,7 +14,7 @@ namespace TwinPS.Client.Tests.Device;
 /// </summary>
 public sealed class DeviceHub : IAsyncDisposable, IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = TimeBounds.ProcessStart;
     private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "twinps-devtest-" + Guid.NewGuid().ToString("N"));
     private readonly StringBuilder _stderr = new();
     private Process? _process;
@@ -98,8 +98,9 @@ public sealed class DeviceHub : IAsyncDisposable, IDisposable
     {
         TrustedCACertificate = CaCertificate,
         MqttPort = MqttPort,
-        OperationTimeout = TimeSpan.FromSeconds(10),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
+        // Generous: a test that needs an operation to fail says so with its own error, never with these timeouts.
+        OperationTimeout = TimeBounds.Eventually,
+        ConnectTimeout = TimeBounds.Eventually,
         AutoReconnect = autoReconnect,
         ReconnectInitialDelay = TimeSpan.FromMilliseconds(200),
         ReconnectMaxDelay = TimeSpan.FromSeconds(1),

@@ -12,7 +12,7 @@ namespace TwinPS.Client.Tests.Infrastructure;
 /// </summary>
 public sealed class EmulatorFixture : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = TimeBounds.ProcessStart;
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
 

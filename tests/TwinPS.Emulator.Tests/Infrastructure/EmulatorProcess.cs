@@ -8,7 +8,7 @@ namespace TwinPS.Emulator.Tests.Infrastructure;
 /// <summary>A real emulator child process (<c>dotnet TwinPS.Emulator.dll …</c>) and its ready line.</summary>
 public sealed class EmulatorProcess : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = TimeBounds.ProcessStart;
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
     private readonly StringBuilder _extraStdout = new();
