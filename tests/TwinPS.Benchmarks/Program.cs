@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Security;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -11,9 +10,9 @@ using TwinPS.Protocol;
 namespace TwinPS.Benchmarks;
 
 /// <summary>
-/// Emulator benchmark (not a test): twin GET and durable PATCH throughput over HTTPS with 16 concurrent keep-alive
-/// connections, first-page query latency over 100,000 twins, and the emulator's peak memory. Writes the
-/// "Emulator" section of docs/benchmarks.md.
+/// Emulator benchmark (not a test): twin GET and PATCH throughput over HTTPS with 16 concurrent keep-alive
+/// connections (durable, or in memory with --in-memory: the labels say which ran), first-page query latency over
+/// 100,000 twins, and the emulator's peak memory. Writes the "Emulator" section of docs/benchmarks.md.
 /// Usage: dotnet run -c Release --project tests/TwinPS.Benchmarks [-- --duration 10 --twins 100000 --output PATH --emulator DLL]
 /// </summary>
 internal static class Program
@@ -37,7 +36,7 @@ internal static class Program
                 case "--duration": duration = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--twins": twins = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--output": output = args[++i]; break;
-                case "--in-memory": inMemory = true; break; // diagnostic: separates the cost of durability
+                case "--in-memory": inMemory = true; break; // diagnostic: separates the cost of durability (the rows say so)
                 case "--emulator": Emulator.DllPath = Path.GetFullPath(args[++i]); break;
                 case "--module":
                     i++;
@@ -54,7 +53,9 @@ internal static class Program
         using var emulator = Emulator.Start(inMemory ? null : data);
         try
         {
-            var results = new List<(string Name, string Value, string Goal, bool? Met)>();
+            var results = new List<BenchRow>();
+            var notes = new List<string>();
+            string store = inMemory ? "in memory (`--in-memory`: nothing written to disk)" : "durable (committed to SQLite before the answer)";
             using var clients = new ClientSet(emulator, Connections);
 
             // Devices for the throughput runs: one per connection.
@@ -62,44 +63,65 @@ internal static class Program
             foreach (string id in ids) await clients[0].SendAsync(HttpMethod.Put, "devices/" + id, "{}");
 
             Console.Error.WriteLine($"GET /twins for {duration} s with {Connections} connections…");
+            string load = BenchDoc.LoadAverage();
             var (getRate, getCpu) = await Throughput(clients, emulator.ProcessId, duration, (c, worker, n) => c.SendAsync(HttpMethod.Get, "twins/" + ids[worker], null));
-            results.Add(("Twin GET throughput (16 keep-alive HTTPS connections)", $"{getRate:N0} requests/s", "≥ 10,000/s", getRate >= 10_000));
-            results.Add(("Emulator CPU time per twin GET (user + system, all threads)", $"{getCpu:N0} µs", "—", null));
+            results.Add(new("Twin GET throughput (16 keep-alive HTTPS connections)", $"{getRate:N0} requests/s", "≥ 10,000/s", getRate >= 10_000, load));
+            results.Add(new("Emulator CPU time per twin GET (user + system, all threads)", $"{getCpu:N0} µs", "—", null, load));
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"GET: at {getCpu:N0} µs of emulator CPU per request, {Environment.ProcessorCount} CPUs given to the emulator alone could serve at most about {Environment.ProcessorCount * 1e6 / Math.Max(1, getCpu):N0} requests/s; the measured {getRate:N0}/s shared the CPUs with the load generator ({BenchDoc.Describe(load)})."));
 
-            Console.Error.WriteLine($"PATCH /twins (durable) for {duration} s with {Connections} connections…");
+            Console.Error.WriteLine($"PATCH /twins ({(inMemory ? "in memory" : "durable")}) for {duration} s with {Connections} connections…");
+            load = BenchDoc.LoadAverage();
             long transactionsBefore = await clients[0].StoreTransactionsAsync();
             var (patchRate, patchCpu) = await Throughput(clients, emulator.ProcessId, duration, (c, worker, n) =>
                 c.SendAsync(HttpMethod.Patch, "twins/" + ids[worker], $"{{\"properties\":{{\"desired\":{{\"n\":{n}}}}}}}"));
-            results.Add(("Twin PATCH throughput, durable (committed to SQLite before the answer)", $"{patchRate:N0} requests/s", "≥ 3,000/s", patchRate >= 3_000));
-            results.Add(("Emulator CPU time per durable twin PATCH", $"{patchCpu:N0} µs", "—", null));
+            // The goal is for durable PATCHes: an in-memory run is a diagnostic and is not marked against it.
+            results.Add(new($"Twin PATCH throughput, {store}", $"{patchRate:N0} requests/s", inMemory ? "— (the ≥ 3,000/s goal is for durable PATCH)" : "≥ 3,000/s", inMemory ? null : patchRate >= 3_000, load));
+            results.Add(new($"Emulator CPU time per twin PATCH, {(inMemory ? "in memory" : "durable")}", $"{patchCpu:N0} µs", "—", null, load));
             long transactions = await clients[0].StoreTransactionsAsync() - transactionsBefore;
-            results.Add(("SQLite transactions (fsyncs) during the PATCH run, incl. warm-up: group commit", $"{transactions:N0} ({patchRate * (duration + 2) / Math.Max(1, transactions):N1} writes per transaction)", "—", null));
+            if (!inMemory)
+            {
+                double perTransaction = patchRate * (duration + 2) / Math.Max(1, transactions);
+                results.Add(new("SQLite transactions (fsyncs) during the PATCH run, incl. warm-up: group commit", $"{transactions:N0} ({perTransaction:N1} writes per transaction)", "—", null, load));
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"PATCH: each answer waited for its group-commit transaction to be committed; on average {perTransaction:N1} of the {Connections} concurrent writers shared one ({BenchDoc.Describe(load)})."));
+            }
+            else
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"PATCH: this run used `--in-memory`, so nothing was written to disk and the rate is not comparable with the durable goal ({BenchDoc.Describe(load)})."));
+            }
 
             if (twins == 0)
             {
-                Console.WriteLine(Render(results, duration, twins));
+                Console.WriteLine(Render(results, notes, duration, twins, inMemory));
                 return 0;
             }
 
             Console.Error.WriteLine($"Creating {twins:N0} twins with bulk POST /devices…");
+            load = BenchDoc.LoadAverage();
             var create = Stopwatch.StartNew();
             await CreateTwins(clients, twins);
             create.Stop();
-            results.Add(($"Bulk create of {twins:N0} devices with tags (100 per request, 16 concurrent)", $"{create.Elapsed.TotalSeconds:N1} s ({twins / create.Elapsed.TotalSeconds:N0} devices/s)", "—", null));
+            results.Add(new($"Bulk create of {twins:N0} devices with tags (100 per request, 16 concurrent), {(inMemory ? "in memory" : "durable")}", $"{create.Elapsed.TotalSeconds:N1} s ({twins / create.Elapsed.TotalSeconds:N0} devices/s)", "—", null, load));
 
             string dense = "SELECT * FROM devices WHERE tags.plant = 'plant-3'";
             string sparse = $"SELECT * FROM devices WHERE tags.serial = 'S-{twins - 7}'";
+            load = BenchDoc.LoadAverage();
             double denseMs = await QueryLatency(clients[0], dense, 20);
+            results.Add(new($"Query first page (100 twins), equality filter matching 10% of {twins:N0}: `{dense}`", $"{denseMs:N1} ms (median of 20)", "≤ 100 ms", denseMs <= 100, load));
+            string sparseLoad = BenchDoc.LoadAverage();
             double sparseMs = await QueryLatency(clients[0], sparse, 5);
-            results.Add(($"Query first page (100 twins), equality filter matching 10% of {twins:N0}: `{dense}`", $"{denseMs:N1} ms (median of 20)", "≤ 100 ms", denseMs <= 100));
-            results.Add(($"Query first page, equality filter matching 1 of {twins:N0} (full scan): `{sparse}`", $"{sparseMs:N1} ms (median of 5)", "—", null));
+            results.Add(new($"Query first page, equality filter matching 1 of {twins:N0} (full scan): `{sparse}`", $"{sparseMs:N1} ms (median of 5)", "—", null, sparseLoad));
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Queries: the first page of the filter that matches 10% took {denseMs:N1} ms; the filter that matches a single twin, which must evaluate all {twins:N0} (there are no secondary indexes), took {sparseMs:N1} ms ({sparseMs / Math.Max(0.1, denseMs):N1}× as long)."));
 
             long hwmKb = PeakMemoryKb(emulator.ProcessId);
-            results.Add(("Emulator peak memory (VmHWM) after all of the above", $"{hwmKb / 1024.0:N0} MB", "≤ 1 GB", hwmKb <= 1024 * 1024));
+            results.Add(new("Emulator peak memory (VmHWM) after all of the above", $"{hwmKb / 1024.0:N0} MB", "≤ 1 GB", hwmKb <= 1024 * 1024, BenchDoc.LoadAverage()));
 
-            string section = Render(results, duration, twins);
+            string section = Render(results, notes, duration, twins, inMemory);
             Console.WriteLine(section);
-            WriteSection(output, section);
+            BenchDoc.WriteSection(output, "emulator-benchmark", section);
             Console.Error.WriteLine("Results written to " + output);
             return 0;
         }
@@ -206,55 +228,26 @@ internal static class Program
         return -1;
     }
 
-    private static string Render(List<(string Name, string Value, string Goal, bool? Met)> results, int duration, int twins)
+    private static string Render(List<BenchRow> results, List<string> notes, int duration, int twins, bool inMemory)
     {
-        string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-        string mem = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
         var sb = new StringBuilder();
         sb.AppendLine("## Emulator");
         sb.AppendLine();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project tests/TwinPS.Benchmarks` ({duration} s per throughput run after a 2 s warm-up; {twins:N0} twins for the query run). ") +
-            "The emulator ran as its own process on a fresh temporary data folder (durable: SQLite WAL, synchronous=FULL, group commit); " +
+            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project tests/TwinPS.Benchmarks{(inMemory ? " -- --in-memory" : "")}` ({duration} s per throughput run after a 2 s warm-up; {twins:N0} twins for the query run). ") +
+            (inMemory
+                ? "The emulator ran as its own process **in memory** (`--in-memory`: no data folder, nothing written to disk), so the PATCH rows do not measure durability; "
+                : "The emulator ran as its own process on a fresh temporary data folder (durable: SQLite WAL, synchronous=FULL, group commit); ") +
             "the load generator ran on the same machine, 16 HttpClient instances with one keep-alive HTTPS connection each, trusting only the emulator's CA.");
         sb.AppendLine();
-        sb.AppendLine("| Machine | |");
-        sb.AppendLine("|---|---|");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| CPUs (nproc) | {Environment.ProcessorCount} |");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| CPU model | {cpu} |");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| Memory | {mem} |");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| .NET | {RuntimeInformation.FrameworkDescription} on {RuntimeInformation.OSDescription} |");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| Load average at the end (1/5/15 min, runnable/total) | {load} |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {BenchDoc.Machine()}.");
         sb.AppendLine();
-        sb.AppendLine("| Measurement | Result | Goal | Met |");
-        sb.AppendLine("|---|---|---|---|");
-        foreach (var (name, value, goal, met) in results)
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} | {goal} | {(met is null ? "—" : met.Value ? "yes" : "**no**")} |");
+        BenchDoc.AppendTable(sb, results);
         sb.AppendLine();
-        sb.AppendLine("How to read these numbers:");
+        sb.AppendLine("What this run shows:");
         sb.AppendLine();
-        sb.AppendLine("- The load generator shares the CPUs with the emulator, so the emulator gets at most part of them; the CPU time per request " +
-            "(the emulator's own user + system time divided by the requests served) is the steadier figure: 2 dedicated cores can serve at most about " +
-            "2,000,000 µs/s divided by it.");
-        sb.AppendLine("- A durable PATCH is acknowledged only after its group-commit transaction is on disk (one fsync of the SQLite WAL per transaction). " +
-            "With 16 clients each waiting for its own answer, at most 16 writes share a transaction, so durable throughput is bounded by " +
-            "16 ÷ the disk's fsync latency; the writes-per-transaction figure shows how well the batching worked.");
-        sb.AppendLine("- Queries have no secondary indexes: the first page of a filter that matches many twins stops early, but a filter that matches " +
-            "few twins evaluates every twin (the full-scan row), in deviceId order.");
-        sb.AppendLine("- The load average above shows whether other work shared the machine; results on a shared machine vary from run to run.");
+        foreach (string note in notes) sb.AppendLine("- " + note);
         return sb.ToString();
-    }
-
-    private static void WriteSection(string path, string section)
-    {
-        const string start = "<!-- emulator-benchmark:start -->", end = "<!-- emulator-benchmark:end -->";
-        string block = start + "\n" + section + end + "\n";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string text = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n\nBenchmarks are not tests: they measure and record. Each section is rewritten by its benchmark.\n\n";
-        int a = text.IndexOf(start, StringComparison.Ordinal), b = text.IndexOf(end, StringComparison.Ordinal);
-        text = a >= 0 && b > a ? text[..a] + block + text[(b + end.Length)..].TrimStart('\n') : text.TrimEnd('\n') + "\n\n" + block;
-        File.WriteAllText(path, text);
     }
 
     internal static string Metadata(string key) =>
@@ -335,6 +328,25 @@ internal sealed class BenchClient : IDisposable
             },
         };
         _http = new HttpClient(handler) { BaseAddress = new Uri($"https://localhost:{(int)emulator.Ready["httpsPort"]!}/"), Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    /// <summary>A desired-properties PATCH; returns the status and the desired $version the hub answered (null on failure).</summary>
+    public async Task<(int Status, long? DesiredVersion)> PatchDesiredAsync(string deviceId, string body)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Patch, "twins/" + Uri.EscapeDataString(deviceId) + "?api-version=2021-04-12");
+            request.Headers.TryAddWithoutValidation("Authorization", _token);
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            using HttpResponseMessage response = await _http.SendAsync(request);
+            string text = await response.Content.ReadAsStringAsync();
+            long? version = response.IsSuccessStatusCode ? (long?)JsonNode.Parse(text)?["properties"]?["desired"]?["$version"] : null;
+            return ((int)response.StatusCode, version);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return (0, null); // no answer: a failed request
+        }
     }
 
     public async Task<int> SendAsync(HttpMethod method, string path, string? body)

@@ -46,6 +46,8 @@ public sealed class EmulatorModuleTests : IClassFixture<EmulatorFixture>
     [Fact]
     public async Task System_module_ids_are_refused_for_creation_before_any_request()
     {
-        await Assert.ThrowsAnyAsync<TwinPS.Protocol.IoTHubProtocolException>(() => Client.CreateModuleAsync("any", "$edgeAgent"));
+        var ex = await Assert.ThrowsAsync<TwinPS.Protocol.IoTHubProtocolException>(() => Client.CreateModuleAsync("any", "$edgeAgent"));
+        Assert.Equal(TwinPS.Protocol.IoTHubErrorCode.ArgumentInvalid, ex.Code);
+        Assert.Contains("$edgeAgent", ex.Message, StringComparison.Ordinal);
     }
 }

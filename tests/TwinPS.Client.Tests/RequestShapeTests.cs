@@ -105,13 +105,18 @@ public sealed class RequestShapeTests : IAsyncLifetime
         }
 
         await Assert.ThrowsAsync<TwinValidationException>(() => client.UpdateTwinAsync("d1", null, new TwinPatch { Tags = deep }));
-        await Assert.ThrowsAnyAsync<IoTHubProtocolException>(() => client.GetTwinAsync("bad/id"));
-        await Assert.ThrowsAnyAsync<IoTHubProtocolException>(() => client.GetDeviceAsync(new string('x', 129)));
+        // Refused locally with the hub's own code for bad input (exactly this type: not a subtype, not a service error).
+        var badId = await Assert.ThrowsAsync<IoTHubProtocolException>(() => client.GetTwinAsync("bad/id"));
+        Assert.Equal(IoTHubErrorCode.ArgumentInvalid, badId.Code);
+        var longId = await Assert.ThrowsAsync<IoTHubProtocolException>(() => client.GetDeviceAsync(new string('x', 129)));
+        Assert.Equal(IoTHubErrorCode.ArgumentInvalid, longId.Code);
         var badKey = new DeviceIdentity("d1");
         badKey.SetSymmetricKeys("dG9vc2hvcnQ=", "dG9vc2hvcnQ=");
-        await Assert.ThrowsAnyAsync<IoTHubProtocolException>(() => client.CreateDeviceAsync(badKey));
+        var shortKey = await Assert.ThrowsAsync<IoTHubProtocolException>(() => client.CreateDeviceAsync(badKey));
+        Assert.Equal(IoTHubErrorCode.ArgumentInvalid, shortKey.Code);
         var badThumb = new DeviceIdentity("d1") { AuthenticationType = DeviceAuthenticationType.SelfSigned, PrimaryThumbprint = "AB:CD" };
-        await Assert.ThrowsAnyAsync<IoTHubProtocolException>(() => client.CreateDeviceAsync(badThumb));
+        var thumb = await Assert.ThrowsAsync<IoTHubProtocolException>(() => client.CreateDeviceAsync(badThumb));
+        Assert.Equal(IoTHubErrorCode.ArgumentInvalid, thumb.Code);
         await Assert.ThrowsAsync<ArgumentException>(() => client.BulkAsync(Enumerable.Range(0, 101).Select(i => new ExportImportDevice($"d{i}", ImportMode.Create))));
 
         Assert.Empty(_server.Requests);
