@@ -12,6 +12,9 @@ internal sealed class JobRecord
 {
     public object Gate { get; } = new();
 
+    /// <summary>Held while the job's row is copied and queued for the store (see <see cref="JobService.SaveAsync"/>).</summary>
+    public object WriteOrder { get; } = new();
+
     public required string JobId { get; init; }
 
     /// <summary>Creation order (list order and paging key).</summary>

@@ -94,7 +94,7 @@ internal sealed class JobService : IDisposable
             job.StatusMessage = "Cancelled by request.";
         }
 
-        await _store.CommitAsync(Put(job)).ConfigureAwait(false);
+        await SaveAsync(job, []).ConfigureAwait(false);
         Changed?.Invoke(this, EventArgs.Empty);
         return job.ToResponseJson();
     }
@@ -125,14 +125,24 @@ internal sealed class JobService : IDisposable
         }
     }
 
-    /// <summary>Commits the job row and device rows in one transaction, then makes the device rows visible.</summary>
+    /// <summary>
+    /// Commits the job row and device rows in one transaction, then makes the device rows visible. The job's state is
+    /// copied and queued for the store under one lock, so the store receives a job's rows in the order its state
+    /// changed (a later state never loses to an earlier one).
+    /// </summary>
     public async Task SaveAsync(JobRecord job, IReadOnlyCollection<DeviceJobRecord> devices)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(devices);
-        var operations = new List<StoreOperation>(devices.Count + 1) { Put(job) };
-        foreach (DeviceJobRecord d in devices) operations.Add(new StoreOperation.PutDeviceJob(d.JobId, d.DeviceId, d.ToStorageJson()));
-        await _store.CommitAsync(operations).ConfigureAwait(false);
+        Task commit;
+        lock (job.WriteOrder)
+        {
+            var operations = new List<StoreOperation>(devices.Count + 1) { Put(job) };
+            foreach (DeviceJobRecord d in devices) operations.Add(new StoreOperation.PutDeviceJob(d.JobId, d.DeviceId, d.ToStorageJson()));
+            commit = _store.CommitAsync(operations);
+        }
+
+        await commit.ConfigureAwait(false);
         ConcurrentDictionary<string, DeviceJobRecord> map = DevicesOf(job.JobId);
         foreach (DeviceJobRecord d in devices) map[d.DeviceId] = d;
     }
