@@ -100,6 +100,8 @@ public sealed class MethodTests(EmulatorFixture fixture) : IClassFixture<Emulato
         string id = Ids.New("m");
         JsonObject identity = await _hub.CreateDeviceAsync(id);
         Task<HubResponse> call = _hub.PostAsync($"twins/{id}/methods", Body("late", response: 20, connect: 20));
+        await Task.Delay(500); // a head start, so the call is waiting before the device exists (without the wait it would be 404103)
+        Assert.False(call.IsCompleted);
         using RawMqttDevice device = await RawMqttDevice.ConnectAsync(fixture.Emulator, identity);
         device.AnswerMethods((_, _) => (200, """{"ok":1}"""));
         await device.SubscribeAsync("$iothub/methods/POST/#");
