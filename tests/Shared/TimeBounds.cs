@@ -20,6 +20,13 @@ internal static class TimeBounds
     /// </summary>
     public static readonly TimeSpan Never = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A head start given to a request before the event it must wait for is caused (a method call that must wait for
+    /// its device to connect). A slow machine can only make the request arrive later, which turns the test into the
+    /// weaker "device already there" case; it can never make a correct emulator fail.
+    /// </summary>
+    public static readonly TimeSpan HeadStart = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Starting an emulator process until its ready line.</summary>
     public static readonly TimeSpan ProcessStart = TimeSpan.FromSeconds(60);
 

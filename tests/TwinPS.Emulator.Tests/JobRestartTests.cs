@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using TwinPS.Emulator.Tests.Infrastructure;
+using TwinPS.Testing;
 
 namespace TwinPS.Emulator.Tests;
 
@@ -25,7 +26,7 @@ public sealed class JobRestartTests
                 Assert.Equal(HttpStatusCode.OK, (await hub.PutAsync("jobs/v2/" + twinJobId, JobTests.TwinJob(twinJobId, $"tags.plant = '{plant}'", """{"etag":"*","tags":{"after":"restart"}}""", DateTimeOffset.UtcNow.AddMinutes(30).ToString("o")))).Status);
 
                 // Wait until device records in "running" are committed (query results are committed state).
-                DateTime end = DateTime.UtcNow.AddSeconds(60);
+                DateTime end = DateTime.UtcNow + TimeBounds.Eventually;
                 while ((await JobTests.DeviceJobsAsync(hub, jobId, "devices.jobs.status = 'running'")).Count == 0)
                 {
                     Assert.True(DateTime.UtcNow < end, "the job never had a running device");
@@ -54,7 +55,7 @@ public sealed class JobRestartTests
             JsonObject scheduled = (await hub2.GetAsync("jobs/v2/" + twinJobId)).Obj;
             Assert.Equal("scheduled", (string)scheduled["status"]!);
             Assert.Equal(HttpStatusCode.OK, (await hub2.PostAsync($"jobs/v2/{twinJobId}/cancel", null!)).Status);
-            second.Stop(TimeSpan.FromSeconds(20));
+            second.Stop(TimeBounds.Eventually);
         }
         finally
         {

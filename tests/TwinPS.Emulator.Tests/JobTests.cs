@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using TwinPS.Emulator.Tests.Infrastructure;
+using TwinPS.Testing;
 
 namespace TwinPS.Emulator.Tests;
 
@@ -42,9 +43,9 @@ public sealed class JobTests(EmulatorFixture fixture) : IClassFixture<EmulatorFi
     }
 
     /// <summary>Polls GET /jobs/v2/{id} until the predicate holds (generous overall limit; fails with the last state).</summary>
-    internal static async Task<JsonObject> WaitForJobAsync(HubClient hub, string jobId, Func<JsonObject, bool> done, int timeoutSeconds = 60)
+    internal static async Task<JsonObject> WaitForJobAsync(HubClient hub, string jobId, Func<JsonObject, bool> done)
     {
-        DateTime end = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        DateTime end = DateTime.UtcNow + TimeBounds.Eventually;
         JsonObject job;
         do
         {
@@ -137,7 +138,7 @@ public sealed class JobTests(EmulatorFixture fixture) : IClassFixture<EmulatorFi
         Assert.Null(first["properties"]!["desired"]!["legacy"]);
         Assert.Equal(1, (int)first["properties"]!["desired"]!["keep"]!);
         Assert.Null((await _hub.GetTwinAsync(outsider))["tags"]?["ring"]);
-        (_, string patch) = device.Receive("$iothub/twin/PATCH/properties/desired/", TimeSpan.FromSeconds(20));
+        (_, string patch) = device.Receive("$iothub/twin/PATCH/properties/desired/", TimeBounds.Eventually);
         Assert.Equal("2.1.0", (string)JsonNode.Parse(patch)!["fw"]!);
 
         List<JsonObject> rows = await DeviceJobsAsync(_hub, jobId);

@@ -2,13 +2,14 @@ using System.Net;
 using System.Text.Json.Nodes;
 using TwinPS.Emulator.Tests.Infrastructure;
 using TwinPS.Protocol;
+using TwinPS.Testing;
 
 namespace TwinPS.Emulator.Tests;
 
 /// <summary>Direct methods end to end: service REST call → emulator → a raw MQTT device → back.</summary>
 public sealed class MethodTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Wait = TimeBounds.Eventually;
     private readonly HubClient _hub = fixture.Owner;
 
     private static string Body(string name, string payload = "null", int? response = null, int? connect = null)
@@ -100,7 +101,7 @@ public sealed class MethodTests(EmulatorFixture fixture) : IClassFixture<Emulato
         string id = Ids.New("m");
         JsonObject identity = await _hub.CreateDeviceAsync(id);
         Task<HubResponse> call = _hub.PostAsync($"twins/{id}/methods", Body("late", response: 20, connect: 20));
-        await Task.Delay(500); // a head start, so the call is waiting before the device exists (without the wait it would be 404103)
+        await Task.Delay(TimeBounds.HeadStart); // a head start, so the call is waiting before the device exists (without the wait it would be 404103)
         Assert.False(call.IsCompleted);
         using RawMqttDevice device = await RawMqttDevice.ConnectAsync(fixture.Emulator, identity);
         device.AnswerMethods((_, _) => (200, """{"ok":1}"""));

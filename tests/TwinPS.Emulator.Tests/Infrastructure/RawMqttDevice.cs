@@ -51,7 +51,7 @@ public sealed class RawMqttDevice : IDisposable
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V311)
             .WithClientId(clientId)
             .WithCredentials($"{host}/{clientId}/?api-version=2021-04-12", token)
-            .WithTimeout(TimeSpan.FromSeconds(20))
+            .WithTimeout(TwinPS.Testing.TimeBounds.Eventually)
             .WithTlsOptions(o => o.UseTls().WithTargetHost("localhost").WithTrustChain([X509Certificate2.CreateFromPem(File.ReadAllText(emulator.CaCertificatePath))]))
             .Build();
         var result = await client.ConnectAsync(options).ConfigureAwait(false);
