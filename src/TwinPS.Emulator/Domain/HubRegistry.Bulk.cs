@@ -128,6 +128,7 @@ internal sealed partial class HubRegistry
             }
 
             await _store.CommitAsync(operations).ConfigureAwait(false);
+            CountRegistryWrites(operations.Count);
             Publish(stagedDevices, stagedModules);
             foreach (var e in identityEvents) IdentityChanged?.Invoke(this, e);
             foreach (var e in desiredEvents) DesiredPropertiesChanged?.Invoke(this, e);

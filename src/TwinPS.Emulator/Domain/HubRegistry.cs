@@ -182,6 +182,7 @@ internal sealed partial class HubRegistry : IDisposable
             if (FindDevice(deviceId) is not null) throw DeviceAlreadyExists(deviceId);
             TwinSnapshot snapshot = NewSnapshot(deviceId, null, request, TwinOps.New(deviceId, null));
             await _store.CommitAsync(PutOperation(snapshot)).ConfigureAwait(false);
+            CountRegistryWrites(1);
             _devices[deviceId] = new DeviceEntry(deviceId, snapshot);
             InvalidateIndexes();
             return snapshot;
@@ -205,6 +206,7 @@ internal sealed partial class HubRegistry : IDisposable
             if (!ETags.Matches(ifMatch, current.Identity.ETag)) throw PreconditionFailed();
             snapshot = current.With(identity: ReplaceIdentity(current.Identity, request));
             await _store.CommitAsync(PutOperation(snapshot)).ConfigureAwait(false);
+            CountRegistryWrites(1);
             entry.Current = snapshot;
         }
         finally
@@ -230,6 +232,7 @@ internal sealed partial class HubRegistry : IDisposable
             {
                 if (!ETags.Matches(ifMatch, entry.Current.Identity.ETag)) throw PreconditionFailed();
                 await _store.CommitAsync(new StoreOperation.DeleteDevice(deviceId)).ConfigureAwait(false);
+                CountRegistryWrites(1);
                 foreach (TwinEntry e in locked) e.Deleted = true;
                 _devices.TryRemove(deviceId, out _);
                 InvalidateIndexes();
@@ -258,6 +261,7 @@ internal sealed partial class HubRegistry : IDisposable
             if (device.Modules.TryGetValue(moduleId, out TwinEntry? existing) && !existing.Deleted) throw ModuleAlreadyExists(deviceId, moduleId);
             TwinSnapshot snapshot = NewSnapshot(deviceId, moduleId, request, TwinOps.New(deviceId, moduleId));
             await _store.CommitAsync(PutOperation(snapshot)).ConfigureAwait(false);
+            CountRegistryWrites(1);
             device.Modules[moduleId] = new TwinEntry(deviceId, moduleId, snapshot);
             InvalidateIndexes();
             return snapshot;
@@ -281,6 +285,7 @@ internal sealed partial class HubRegistry : IDisposable
             if (!ETags.Matches(ifMatch, current.Identity.ETag)) throw PreconditionFailed();
             snapshot = current.With(identity: ReplaceIdentity(current.Identity, request));
             await _store.CommitAsync(PutOperation(snapshot)).ConfigureAwait(false);
+            CountRegistryWrites(1);
             entry.Current = snapshot;
         }
         finally
@@ -306,6 +311,7 @@ internal sealed partial class HubRegistry : IDisposable
                 if (entry.Deleted) throw ModuleNotFound(deviceId, moduleId);
                 if (!ETags.Matches(ifMatch, entry.Current.Identity.ETag)) throw PreconditionFailed();
                 await _store.CommitAsync(new StoreOperation.DeleteModule(deviceId, moduleId)).ConfigureAwait(false);
+                CountRegistryWrites(1);
                 entry.Deleted = true;
                 if (_devices.TryGetValue(deviceId, out DeviceEntry? device)) device.Modules.TryRemove(moduleId, out _);
                 InvalidateIndexes();
@@ -344,6 +350,7 @@ internal sealed partial class HubRegistry : IDisposable
             change = replace ? TwinOps.Replace(current.Twin, body) : TwinOps.Patch(current.Twin, body);
             snapshot = current.With(twin: change.State);
             await _store.CommitAsync(TwinOperation(snapshot)).ConfigureAwait(false);
+            CountTwinWrite();
             entry.Current = snapshot;
         }
         finally
@@ -372,6 +379,7 @@ internal sealed partial class HubRegistry : IDisposable
             TwinState next = TwinOps.PatchReported(current.Twin, patch);
             TwinSnapshot snapshot = current.With(twin: next);
             await _store.CommitAsync(TwinOperation(snapshot)).ConfigureAwait(false);
+            CountReportedWrite();
             entry.Current = snapshot;
             return TwinOps.ReportedVersion(next);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TwinPS.Emulator.Limits;
 
 namespace TwinPS.Emulator.Hosting;
 
@@ -14,6 +15,12 @@ internal sealed class EmulatorOptions
     public string HubName { get; init; } = "twinps-emulator";
     public bool Verbose { get; init; }
     public bool ShowHelp { get; init; }
+
+    /// <summary>Tier throttling (<c>--tier</c>, <c>--rate</c>, …); <see cref="ThrottleSettings.None"/> by default.</summary>
+    public ThrottleSettings Throttle { get; init; } = ThrottleSettings.None;
+
+    /// <summary>Fault injection (<c>--fault-rate</c>, …); <see cref="FaultSettings.None"/> by default.</summary>
+    public FaultSettings Faults { get; init; } = FaultSettings.None;
 
     /// <summary>The data folder used when --data is not given.</summary>
     public static string DefaultDataPath =>
@@ -34,6 +41,10 @@ internal sealed class EmulatorOptions
           --verbose          log every request line to stderr
           --help             show this help
 
+
+        """ + LimitOptionsParser.HelpText + """
+
+
         When ready, one line of JSON is written to stdout (host name, ports, connection strings,
         CA certificate path). Stop with Ctrl+C or SIGTERM.
         """;
@@ -47,6 +58,7 @@ internal sealed class EmulatorOptions
         bool inMemory = false, verbose = false, help = false;
         IPAddress bind = IPAddress.Loopback;
         string hub = "twinps-emulator";
+        var limits = new LimitOptionsParser();
 
         for (int i = 0; i < args.Count; i++)
         {
@@ -89,15 +101,19 @@ internal sealed class EmulatorOptions
                         throw new OptionsException($"Option '--hub-name' needs 3-50 letters, digits or '-', got '{hub}'.");
                     break;
                 case "--help" or "-h" or "-?" or "/?": help = true; break;
-                default: throw new OptionsException($"Unknown option '{arg}'. Use --help to list the options.");
+                default:
+                    if (limits.TryApply(name.ToLowerInvariant(), Value)) break;
+                    throw new OptionsException($"Unknown option '{arg}'. Use --help to list the options.");
             }
         }
 
         if (inMemory && data is not null)
             throw new OptionsException("Options '--in-memory' and '--data' cannot be used together.");
 
+        (ThrottleSettings throttle, FaultSettings faults) = limits.Build();
         return new EmulatorOptions
         {
+            Throttle = throttle, Faults = faults,
             HttpsPort = https, MqttPort = mqtt, DataPath = data, InMemory = inMemory, BindAddress = bind,
             HubName = hub, Verbose = verbose, ShowHelp = help,
         };

@@ -30,7 +30,20 @@ internal static class ReadyLine
             ["caCertificatePath"] = context.Certificates.CaCertificatePath,
             ["dataPath"] = dataPath,
             ["processId"] = Environment.ProcessId,
+            ["throttle"] = context.Options.Throttle.IsEnabled ? JsonNode.Parse(Json(context.Options.Throttle.WriteJson)) : null,
+            ["faults"] = context.Options.Faults.IsEnabled ? JsonNode.Parse(Json(context.Options.Faults.WriteJson)) : null,
         };
         return line.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

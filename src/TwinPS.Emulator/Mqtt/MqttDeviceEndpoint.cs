@@ -12,6 +12,7 @@ using MQTTnet.Server;
 using TwinPS.Emulator.Domain;
 using TwinPS.Emulator.Hosting;
 using TwinPS.Emulator.Methods;
+using TwinPS.Emulator.Limits;
 using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Mqtt;
@@ -30,17 +31,21 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
     private readonly MqttConnectAuthenticator _authenticator;
     private readonly ILogger _logger;
     private readonly DeviceMethodBroker _methods;
+    private readonly HubThrottle _throttle;
+    private readonly FaultInjector _faults;
     private readonly ConcurrentDictionary<string, DeviceCredentials> _authenticated = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DeviceConnection> _connections = new(StringComparer.Ordinal);
     private MqttServer? _server;
     private Timer? _expiryTimer;
 
-    public MqttDeviceEndpoint(EmulatorContext context, HubRegistry registry, DeviceMethodBroker methods, ILoggerFactory loggerFactory)
+    public MqttDeviceEndpoint(EmulatorContext context, HubRegistry registry, DeviceMethodBroker methods, HubThrottle throttle, FaultInjector faults, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _methods = methods;
         _context = context;
         _registry = registry;
+        _throttle = throttle;
+        _faults = faults;
         _authenticator = new MqttConnectAuthenticator(context, registry);
         _logger = loggerFactory.CreateLogger("TwinPS.Emulator.Mqtt");
     }
@@ -302,9 +307,43 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
                     }
 
                     await _registry.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
-                    if (kind == DevicePublishKind.TwinGet)
+                    bool isGet = kind == DevicePublishKind.TwinGet;
+                    FaultKind? fault = _faults.Decide(isGet ? FaultSite.MqttTwinGet : FaultSite.MqttReportedPatch);
+                    switch (fault)
+                    {
+                        case FaultKind.ServiceUnavailable or FaultKind.ServerError:
+                            LogFault(_logger, connection.ClientId, fault.Value.ToString());
+                            await SendErrorAsync(connection, rid, fault == FaultKind.ServerError
+                                ? new IoTHubProtocolException(IoTHubErrorCode.ServerError, "The service encountered an internal error (injected fault).")
+                                : new IoTHubProtocolException(IoTHubErrorCode.ServiceUnavailable, "The service is temporarily unavailable (injected fault). Try again later.")).ConfigureAwait(false);
+                            return;
+                        case FaultKind.SlowResponse:
+                            await Task.Delay(_faults.Settings.SlowDelay).ConfigureAwait(false);
+                            break;
+                        case FaultKind.MqttDisconnect when isGet:
+                            LogFault(_logger, connection.ClientId, "MqttDisconnect before answering a twin GET");
+                            e.CloseConnection = true;
+                            return;
+                    }
+
+                    // Twin reads and updates over MQTT count against the same budgets as over REST.
+                    ThrottleOutcome outcome = await _throttle.AcquireAsync(isGet ? ThrottleClass.TwinRead : ThrottleClass.TwinUpdate, 1, CancellationToken.None).ConfigureAwait(false);
+                    if (!outcome.Admitted)
+                    {
+                        await SendAsync(connection, MqttTopicRules.TwinResponse(429, rid, null), []).ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (isGet)
                     {
                         await AnswerTwinGetAsync(connection, rid).ConfigureAwait(false);
+                    }
+                    else if (fault == FaultKind.MqttDisconnect)
+                    {
+                        // Committed, and the answer lost with the connection.
+                        await AnswerPatchReportedAsync(connection, rid, System.Buffers.BuffersExtensions.ToArray(message.Payload), answer: false).ConfigureAwait(false);
+                        LogFault(_logger, connection.ClientId, "MqttDisconnect after committing a reported PATCH");
+                        e.CloseConnection = true;
                     }
                     else
                     {
@@ -358,7 +397,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         await SendAsync(connection, MqttTopicRules.TwinResponse(200, rid, null), Encoding.UTF8.GetBytes(view.ToJsonString())).ConfigureAwait(false);
     }
 
-    private async Task AnswerPatchReportedAsync(DeviceConnection connection, string rid, byte[] payload)
+    private async Task AnswerPatchReportedAsync(DeviceConnection connection, string rid, byte[] payload, bool answer = true)
     {
         JsonObject patch;
         try
@@ -388,7 +427,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
             return;
         }
 
-        await SendAsync(connection, MqttTopicRules.TwinResponse(204, rid, version), []).ConfigureAwait(false);
+        if (answer) await SendAsync(connection, MqttTopicRules.TwinResponse(204, rid, version), []).ConfigureAwait(false);
     }
 
     private Task SendErrorAsync(DeviceConnection connection, string rid, IoTHubProtocolException error)
@@ -405,6 +444,13 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         if (!_connections.TryGetValue(clientId, out var connection) || !connection.DesiredSubscribed)
         {
             return; // IoT Hub does not queue desired notifications for devices that are not listening.
+        }
+
+        if (_faults.Decide(FaultSite.MqttDesiredNotification) == FaultKind.MqttDisconnect)
+        {
+            // The patch is committed; the device loses its connection instead of the notification.
+            _ = DisconnectAsync(connection, "injected fault MqttDisconnect instead of a desired notification");
+            return;
         }
 
         var payload = Encoding.UTF8.GetBytes(e.Patch.ToJsonString());
@@ -514,6 +560,9 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MQTT '{ClientId}' closed for a protocol error: {Problem}")]
     private static partial void LogProtocolError(ILogger logger, string clientId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT '{ClientId}': injected fault {Fault}")]
+    private static partial void LogFault(ILogger logger, string clientId, string fault);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT delivery to '{ClientId}' failed: {Error}")]
     private static partial void LogDeliveryFailed(ILogger logger, string clientId, string error);

@@ -3,12 +3,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using TwinPS.Emulator.Domain;
+using TwinPS.Emulator.Limits;
 using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Rest;
 
 /// <summary>The identity registry: /devices/{id}, /devices/{id}/modules[/{mid}], GET /devices, bulk POST /devices.</summary>
-internal sealed class DeviceHandlers(HubRegistry registry)
+internal sealed class DeviceHandlers(HubRegistry registry, HubThrottle throttle)
 {
     public Task GetDeviceAsync(HttpContext context, string deviceId) => WriteIdentityAsync(context, registry.GetDevice(deviceId));
 
@@ -76,6 +77,9 @@ internal sealed class DeviceHandlers(HubRegistry registry)
         JsonNode body = await RequestBody.ReadJsonAsync(context).ConfigureAwait(false);
         if (body is not JsonArray entries)
             throw new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, "The bulk registry body must be a JSON array of devices.");
+
+        // Every entry is one registry operation against the throttle (reference §3.1).
+        await throttle.EnsureAsync(ThrottleClass.Registry, Math.Clamp(entries.Count, 1, RestLimits.MaxBulkEntries), context.RequestAborted).ConfigureAwait(false);
         BulkResult result = await registry.BulkAsync(entries).ConfigureAwait(false);
         if (!result.IsSuccessful)
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using TwinPS.Emulator.Domain;
 using TwinPS.Emulator.Jobs;
 using TwinPS.Emulator.Methods;
+using TwinPS.Emulator.Limits;
 using TwinPS.Emulator.Security;
 using TwinPS.Protocol;
 
@@ -21,6 +22,8 @@ internal sealed partial class RestDispatcher(
     QueryContinuation continuation,
     DeviceMethodBroker methodBroker,
     JobService jobs,
+    HubThrottle throttle,
+    FaultInjector faults,
     ILogger<RestDispatcher> logger)
 {
     /// <summary>api-versions the service accepts (REST reference §1.1).</summary>
@@ -29,7 +32,7 @@ internal sealed partial class RestDispatcher(
         "2021-04-12", "2018-06-30", "2020-05-31-preview", "2020-09-30", "2024-03-31",
     };
 
-    private readonly DeviceHandlers _devices = new(registry);
+    private readonly DeviceHandlers _devices = new(registry, throttle);
     private readonly TwinHandlers _twins = new(registry);
     private readonly QueryHandler _query = new(registry, continuation, jobs);
     private readonly JobsHandler _jobs = new(jobs, continuation);
@@ -39,8 +42,11 @@ internal sealed partial class RestDispatcher(
     {
         statistics.CountRequest();
         long started = Stopwatch.GetTimestamp();
+        FaultKind? fault = null;
         try
         {
+            fault = faults.IsEnabled && !IsTestSupportPath(context) ? faults.Decide(IsWrite(context.Request) ? FaultSite.RestWrite : FaultSite.RestRead) : null;
+            if (fault is not null && await InjectBeforeAsync(context, fault.Value).ConfigureAwait(false)) return;
             await DispatchAsync(context).ConfigureAwait(false);
         }
         catch (MethodCallException ex)
@@ -71,6 +77,14 @@ internal sealed partial class RestDispatcher(
             await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.ServerError, "The emulator hit an internal error.").ConfigureAwait(false);
         }
 
+        if (fault == FaultKind.ResetAfterCommit)
+        {
+            // The request was processed (and committed when valid); its answer is thrown away with the connection.
+            LogFault(logger, fault.Value, context.Request.Method, SafePath(context));
+            context.Abort();
+            return;
+        }
+
         statistics.CountResponse(context.Response.StatusCode);
         if (logger.IsEnabled(LogLevel.Debug))
             LogRequest(logger, context.Request.Method, SafePath(context), context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -89,6 +103,8 @@ internal sealed partial class RestDispatcher(
 
         SharedAccessPolicy policy = authenticator.Authenticate(request.Headers.Authorization);
         string method = request.Method;
+        if (throttle.IsEnabled && ThrottleClassOf(segments, method) is ThrottleClass throttleClass)
+            await throttle.EnsureAsync(throttleClass, 1, context.RequestAborted).ConfigureAwait(false);
 
         switch (segments)
         {
@@ -234,9 +250,12 @@ internal sealed partial class RestDispatcher(
         try
         {
             DirectMethodRequest request = await MethodHandler.ReadRequestAsync(context).ConfigureAwait(false);
+
+            // Metered in 4 KB units of request payload (reference §3.1); an empty payload costs one.
+            await throttle.EnsureAsync(ThrottleClass.Method, request.ThrottleUnits, context.RequestAborted).ConfigureAwait(false);
             await _methods.InvokeAsync(context, deviceId, moduleId, request).ConfigureAwait(false);
         }
-        catch (IoTHubProtocolException ex) when (ex is not MethodCallException)
+        catch (IoTHubProtocolException ex) when (ex is not MethodCallException && ex.HttpStatus != StatusCodes.Status429TooManyRequests)
         {
             throw MethodCallException.From(ex);
         }
@@ -252,8 +271,80 @@ internal sealed partial class RestDispatcher(
         w.WriteNumber("devices", counts.Total);
         w.WriteNumber("modules", counts.Modules);
         w.WriteNumber("storeTransactions", registry.StoreTransactionCount);
+        w.WriteStartObject("writesApplied");
+        w.WriteNumber("twin", registry.TwinWritesApplied);
+        w.WriteNumber("reported", registry.ReportedWritesApplied);
+        w.WriteNumber("registry", registry.RegistryWritesApplied);
+        w.WriteEndObject();
+        w.WritePropertyName("throttled");
+        throttle.WriteStatistics(w);
+        w.WritePropertyName("faults");
+        faults.WriteStatistics(w);
         w.WriteEndObject();
     });
+
+    /// <summary>
+    /// The throttle class of a REST route (cost 1), or null when the route is not throttled here: the bulk
+    /// <c>POST /devices</c> is charged per entry by its handler, direct methods by payload size in
+    /// <see cref="InvokeMethodAsync"/>, and per-device job work by the job runner.
+    /// </summary>
+    private static ThrottleClass? ThrottleClassOf(string[] segments, string method) => segments switch
+    {
+        ["twins", _] or ["twins", _, "modules", _] => method switch
+        {
+            "GET" => ThrottleClass.TwinRead,
+            "PATCH" or "PUT" => ThrottleClass.TwinUpdate,
+            _ => null,
+        },
+        ["devices", "query"] when method == "POST" => ThrottleClass.Query,
+        ["devices"] when method == "GET" => ThrottleClass.Registry,
+        ["devices", _] or ["devices", _, "modules", _] when method is "GET" or "PUT" or "DELETE" => ThrottleClass.Registry,
+        ["devices", _, "modules"] when method == "GET" => ThrottleClass.Registry,
+        ["jobs", "v2", "query"] when method == "GET" => ThrottleClass.JobOperation,
+        ["jobs", "v2", _] when method is "PUT" or "GET" => ThrottleClass.JobOperation,
+        ["jobs", "v2", _, "cancel"] when method == "POST" => ThrottleClass.JobOperation,
+        _ => null,
+    };
+
+    /// <summary>Applies a fault that acts before processing; true when the request is finished (answered or reset).</summary>
+    private async Task<bool> InjectBeforeAsync(HttpContext context, FaultKind fault)
+    {
+        if (fault != FaultKind.SlowResponse) LogFault(logger, fault, context.Request.Method, SafePath(context));
+        switch (fault)
+        {
+            case FaultKind.ServiceUnavailable:
+                await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.ServiceUnavailable, "The service is temporarily unavailable (injected fault). Try again later.").ConfigureAwait(false);
+                statistics.CountResponse(context.Response.StatusCode);
+                return true;
+            case FaultKind.ServerError:
+                await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.ServerError, "The service encountered an internal error (injected fault).").ConfigureAwait(false);
+                statistics.CountResponse(context.Response.StatusCode);
+                return true;
+            case FaultKind.ResetBeforeProcessing:
+                context.Abort();
+                return true;
+            case FaultKind.SlowResponse:
+                await Task.Delay(faults.Settings.SlowDelay, context.RequestAborted).ConfigureAwait(false);
+                return false;
+            case FaultKind.ResetAfterCommit:
+                // Nothing the handler writes may reach the client: the connection is reset once it is done.
+                context.Response.Body = Stream.Null;
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsWrite(HttpRequest request) =>
+        request.Method is "PUT" or "PATCH" or "DELETE"
+        || (request.Method == "POST" && !(request.Path.Value ?? string.Empty).EndsWith("/query", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The emulator's own test-support routes (<c>/$twinps/…</c>): never faulted.</summary>
+    private static bool IsTestSupportPath(HttpContext context)
+    {
+        string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        return raw.StartsWith("/$twinps/", StringComparison.OrdinalIgnoreCase) || raw.StartsWith("/%24twinps/", StringComparison.OrdinalIgnoreCase);
+    }
 
     private static bool IsKnownPath(string[] segments) => segments switch
     {
@@ -291,6 +382,9 @@ internal sealed partial class RestDispatcher(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} -> {Status} in {Milliseconds:F1} ms")]
     private static partial void LogRequest(ILogger logger, string method, string path, int status, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Injected fault {Fault} on {Method} {Path}")]
+    private static partial void LogFault(ILogger logger, FaultKind fault, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}; answered 500")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
