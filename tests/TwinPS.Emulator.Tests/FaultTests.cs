@@ -105,16 +105,16 @@ public sealed class FaultTests
         using EmulatorProcess emulator = Limits.Start("--fault-rate", "1", "--fault-kind", "MqttDisconnect");
         using var hub = new HubClient(emulator);
         string id = Ids.New();
-        string key = (string)(await hub.CreateDeviceAsync(id))["authentication"]!["symmetricKey"]!["primaryKey"]!;
+        JsonObject identity = await hub.CreateDeviceAsync(id);
 
-        using (RawMqttDevice get = await RawMqttDevice.ConnectAsync(emulator, id, key))
+        using (RawMqttDevice get = await Limits.ConnectTwinDeviceAsync(emulator, identity))
         {
             await get.PublishAsync("$iothub/twin/GET/?$rid=g1", " ");
             Assert.True(await get.WaitDisconnectedAsync(TimeSpan.FromSeconds(20)));
             Assert.False(get.TryReceive(TimeSpan.Zero, out _));
         }
 
-        using (RawMqttDevice patch = await RawMqttDevice.ConnectAsync(emulator, id, key))
+        using (RawMqttDevice patch = await Limits.ConnectTwinDeviceAsync(emulator, identity))
         {
             await patch.PublishAsync("$iothub/twin/PATCH/properties/reported/?$rid=p1", """{"committed":true}""");
             Assert.True(await patch.WaitDisconnectedAsync(TimeSpan.FromSeconds(20)));
@@ -123,7 +123,7 @@ public sealed class FaultTests
 
         Assert.True((bool)(await hub.GetTwinAsync(id))["properties"]!["reported"]!["committed"]!);
 
-        using (RawMqttDevice listener = await RawMqttDevice.ConnectAsync(emulator, id, key))
+        using (RawMqttDevice listener = await Limits.ConnectTwinDeviceAsync(emulator, identity))
         {
             Assert.Equal(HttpStatusCode.OK, (await hub.PatchAsync("twins/" + id, """{"properties":{"desired":{"d":1}}}""")).Status);
             Assert.True(await listener.WaitDisconnectedAsync(TimeSpan.FromSeconds(20)));
@@ -147,7 +147,7 @@ public sealed class FaultTests
         HubResponse created = await hub.PutAsync("devices/" + id, "{}");
         for (int i = 0; i < 40 && created.Status == HttpStatusCode.ServiceUnavailable; i++) created = await hub.PutAsync("devices/" + id, "{}");
         Assert.Equal(HttpStatusCode.OK, created.Status);
-        using RawMqttDevice mqtt = await RawMqttDevice.ConnectAsync(emulator, id, (string)created.Obj["authentication"]!["symmetricKey"]!["primaryKey"]!);
+        using RawMqttDevice mqtt = await Limits.ConnectTwinDeviceAsync(emulator, created.Obj);
 
         var topics = new List<string>();
         for (int i = 0; i < 40 && !topics.Any(t => t.StartsWith("$iothub/twin/res/503/", StringComparison.Ordinal)); i++)

@@ -111,6 +111,28 @@ public sealed class ThrottleTests
     }
 
     [Fact]
+    public async Task Strict_direct_methods_are_metered_in_4_KB_units_of_request_payload()
+    {
+        // 5 meter units in the bucket: a 9 KB payload costs 3, an empty one 1.
+        using EmulatorProcess emulator = Limits.Start("--rate", "method=1/min", "--burst", "300", "--throttle", "strict");
+        using var hub = new HubClient(emulator);
+        string big = new JsonObject { ["methodName"] = "m", ["payload"] = new JsonObject { ["d"] = new string('x', 9000) }, ["responseTimeoutInSeconds"] = 5 }.ToJsonString();
+        string small = """{"methodName":"m","responseTimeoutInSeconds":5}""";
+        string target = "twins/" + Ids.New() + "/methods";
+
+        // Charged before the target is looked up: the unknown device answers 404 once admitted.
+        Assert.Equal(HttpStatusCode.NotFound, (await hub.PostAsync(target, big)).Status);   // 3 -> 2 left
+        Limits.AssertThrottled(await hub.PostAsync(target, big), "ThrottlingException", "DirectMethod");
+        Assert.Equal(HttpStatusCode.NotFound, (await hub.PostAsync(target, small)).Status); // 1 -> 1 left
+        Assert.Equal(HttpStatusCode.NotFound, (await hub.PostAsync(target, small)).Status); // 1 -> 0 left
+        Limits.AssertThrottled(await hub.PostAsync(target, small), "ThrottlingException", "DirectMethod");
+
+        JsonObject stats = await Limits.StatsAsync(hub);
+        Assert.Equal(3, Limits.Admitted(stats, "method"));
+        Assert.Equal(2, Limits.Throttled(stats, "method", "ThrottlingException"));
+    }
+
+    [Fact]
     public async Task Shaping_queues_over_rate_requests_then_answers_429002_when_the_backlog_is_full_and_429003_when_they_wait_too_long()
     {
         // One token, refilled once a minute: the 2nd and 3rd read wait in a backlog of 2; the 4th finds it full.
@@ -183,7 +205,7 @@ public sealed class ThrottleTests
         using var hub = new HubClient(emulator);
         string id = Ids.New();
         JsonObject device = await hub.CreateDeviceAsync(id);
-        using RawMqttDevice mqtt = await RawMqttDevice.ConnectAsync(emulator, id, (string)device["authentication"]!["symmetricKey"]!["primaryKey"]!);
+        using RawMqttDevice mqtt = await Limits.ConnectTwinDeviceAsync(emulator, device);
 
         Assert.Equal("$iothub/twin/res/200/?$rid=g1", (await mqtt.RequestAsync("$iothub/twin/GET/?$rid=g1", " ")).Topic);
         Assert.Equal(HttpStatusCode.OK, (await hub.GetAsync("twins/" + id)).Status);

@@ -16,6 +16,7 @@ public sealed class RawMqttDevice : IDisposable
 {
     private readonly IMqttClient _client;
     private readonly BlockingCollection<(string Topic, string Body)> _received = [];
+    private readonly TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private RawMqttDevice(IMqttClient client, string deviceId, string? moduleId)
     {
@@ -27,7 +28,14 @@ public sealed class RawMqttDevice : IDisposable
             _received.Add((e.ApplicationMessage.Topic, Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload))));
             return Task.CompletedTask;
         };
+        _client.DisconnectedAsync += _ =>
+        {
+            _disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
     }
+
+    public bool IsConnected => _client.IsConnected;
 
     public string DeviceId { get; }
 
@@ -97,6 +105,20 @@ public sealed class RawMqttDevice : IDisposable
             await PublishAsync(DirectMethodTopics.Response(status, rid), body).ConfigureAwait(false);
         };
     }
+
+    /// <summary>Publishes and waits for the next message of any topic (generous timeout).</summary>
+    public async Task<(string Topic, string Body)> RequestAsync(string topic, string body)
+    {
+        await PublishAsync(topic, body).ConfigureAwait(false);
+        Assert.True(TryReceive(TimeSpan.FromSeconds(20), out var message), "no answer within 20 s on " + topic);
+        return message;
+    }
+
+    public bool TryReceive(TimeSpan timeout, out (string Topic, string Body) message) => _received.TryTake(out message, timeout);
+
+    /// <summary>True once the hub has closed the connection (within <paramref name="timeout"/>).</summary>
+    public async Task<bool> WaitDisconnectedAsync(TimeSpan timeout) =>
+        await Task.WhenAny(_disconnected.Task, Task.Delay(timeout)).ConfigureAwait(false) == _disconnected.Task;
 
     public async Task DisconnectAsync() => await _client.DisconnectAsync().ConfigureAwait(false);
 
