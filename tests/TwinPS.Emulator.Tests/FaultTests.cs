@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using TwinPS.Emulator.Tests.Infrastructure;
+using TwinPS.Testing;
 
 namespace TwinPS.Emulator.Tests;
 
@@ -12,6 +13,8 @@ namespace TwinPS.Emulator.Tests;
 /// </summary>
 public sealed class FaultTests
 {
+    private static readonly TimeSpan SlowDelay = TimeSpan.FromSeconds(1.5);
+
     [Theory]
     [InlineData("ServiceUnavailable", 503, "ServiceUnavailable")]
     [InlineData("ServerError", 500, "ServerError")]
@@ -84,7 +87,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Slow_response_delays_the_answer_then_processes_the_request()
     {
-        using EmulatorProcess emulator = Limits.Start("--fault-rate", "1", "--fault-kind", "SlowResponse", "--fault-delay", "1.5");
+        using EmulatorProcess emulator = Limits.Start("--fault-rate", "1", "--fault-kind", "SlowResponse", "--fault-delay", SlowDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1.5, (double)emulator.Ready["faults"]!["slowResponseSeconds"]!);
         using var hub = new HubClient(emulator);
         var stopwatch = Stopwatch.StartNew();
@@ -92,7 +95,8 @@ public sealed class FaultTests
         stopwatch.Stop();
 
         Assert.NotNull(device["deviceId"]);
-        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(1.4), $"answered after {stopwatch.Elapsed}");
+        // A lower bound from the configured delay (less a clock-granularity margin): it cannot flake on a slow machine.
+        Assert.True(stopwatch.Elapsed >= SlowDelay - TimeSpan.FromTicks(SlowDelay.Ticks / 10), $"answered after {stopwatch.Elapsed}");
         JsonObject stats = await Limits.StatsAsync(hub);
         Assert.Equal(1, Limits.Faults(stats, "SlowResponse"));
         Assert.Equal(1, Limits.Writes(stats, "registry"));
@@ -110,14 +114,14 @@ public sealed class FaultTests
         using (RawMqttDevice get = await Limits.ConnectTwinDeviceAsync(emulator, identity))
         {
             await get.PublishAsync("$iothub/twin/GET/?$rid=g1", " ");
-            Assert.True(await get.WaitDisconnectedAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(await get.WaitDisconnectedAsync(TimeBounds.Eventually));
             Assert.False(get.TryReceive(TimeSpan.Zero, out _));
         }
 
         using (RawMqttDevice patch = await Limits.ConnectTwinDeviceAsync(emulator, identity))
         {
             await patch.PublishAsync("$iothub/twin/PATCH/properties/reported/?$rid=p1", """{"committed":true}""");
-            Assert.True(await patch.WaitDisconnectedAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(await patch.WaitDisconnectedAsync(TimeBounds.Eventually));
             Assert.False(patch.TryReceive(TimeSpan.Zero, out _));
         }
 
@@ -126,7 +130,7 @@ public sealed class FaultTests
         using (RawMqttDevice listener = await Limits.ConnectTwinDeviceAsync(emulator, identity))
         {
             Assert.Equal(HttpStatusCode.OK, (await hub.PatchAsync("twins/" + id, """{"properties":{"desired":{"d":1}}}""")).Status);
-            Assert.True(await listener.WaitDisconnectedAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(await listener.WaitDisconnectedAsync(TimeBounds.Eventually));
             Assert.False(listener.TryReceive(TimeSpan.Zero, out _));
         }
 

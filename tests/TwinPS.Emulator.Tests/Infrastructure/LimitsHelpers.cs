@@ -1,4 +1,5 @@
 using System.Net;
+using TwinPS.Testing;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -55,9 +56,9 @@ public static partial class Limits
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds (generous overall timeout).</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int timeoutSeconds = 30)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        DateTime deadline = DateTime.UtcNow + TimeBounds.Eventually;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) Assert.Fail("Timed out waiting for " + what);

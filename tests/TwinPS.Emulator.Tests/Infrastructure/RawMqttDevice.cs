@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using MQTTnet;
 using MQTTnet.Protocol;
 using TwinPS.Protocol;
+using TwinPS.Testing;
 
 namespace TwinPS.Emulator.Tests.Infrastructure;
 
@@ -110,7 +111,7 @@ public sealed class RawMqttDevice : IDisposable
     public async Task<(string Topic, string Body)> RequestAsync(string topic, string body)
     {
         await PublishAsync(topic, body).ConfigureAwait(false);
-        Assert.True(TryReceive(TimeSpan.FromSeconds(20), out var message), "no answer within 20 s on " + topic);
+        Assert.True(TryReceive(TimeBounds.Eventually, out var message), "no answer on " + topic);
         return message;
     }
 
