@@ -43,11 +43,70 @@ public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
     [ValidateRange(1, 600)]
     public int TimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Throttle like a hub of this tier (F1, S1, S2, S3): its published rates, shaping by default.</summary>
+    [Parameter]
+    [ValidateSet("F1", "S1", "S2", "S3")]
+    public string? Tier { get; set; }
+
+    /// <summary>Units of the tier (F1: 1; S1, S2: 1-200; S3: 1-10).</summary>
+    [Parameter]
+    [ValidateRange(1, 200)]
+    public int Units { get; set; } = 1;
+
+    /// <summary>Rates of single throttle classes: strings such as 'twinUpdate=50/s' or a hashtable @{ query = '20/min' }.</summary>
+    [Parameter]
+    [EmulatorRateTransformation]
+    [ValidateEmulatorRate]
+    public string[]? Rate { get; set; }
+
+    /// <summary>Shape (queue over-rate requests, then 429002/429003) or Strict (429001 at once).</summary>
+    [Parameter]
+    [ValidateSet("Shape", "Strict")]
+    public string? ThrottleMode { get; set; }
+
+    /// <summary>Seconds of each class's rate a client may use at once before throttling starts.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 3600.0)]
+    public double Burst { get; set; }
+
+    /// <summary>Requests that may wait per throttle class when shaping.</summary>
+    [Parameter]
+    [ValidateRange(0, 100000)]
+    public int Backlog { get; set; }
+
+    /// <summary>Longest wait in the shaping backlog, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 600.0)]
+    public double BacklogTimeout { get; set; }
+
+    /// <summary>Probability (0 to 1) that a request meets an injected fault.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double FaultRate { get; set; }
+
+    /// <summary>Seed of the fault sequence, to meet the same faults again.</summary>
+    [Parameter]
+    public int FaultSeed { get; set; }
+
+    /// <summary>The fault kinds to inject (all by default).</summary>
+    [Parameter]
+    [ValidateSet("ServiceUnavailable", "ServerError", "ResetBeforeProcessing", "ResetAfterCommit", "SlowResponse", "MqttDisconnect")]
+    public string[]? FaultKind { get; set; }
+
+    /// <summary>Delay of a SlowResponse fault, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 300.0)]
+    public double FaultDelay { get; set; }
+
     /// <inheritdoc />
     protected override void EndProcessing()
     {
         string? dataPath = DataPath is null ? null : GetUnresolvedProviderPathFromPSPath(DataPath);
-        var options = new EmulatorStartOptions(HttpsPort, MqttPort, dataPath, InMemory, HubName, TimeSpan.FromSeconds(TimeoutSeconds));
+        List<string> limits = LimitArguments();
+        var options = new EmulatorStartOptions(HttpsPort, MqttPort, dataPath, InMemory, HubName, TimeSpan.FromSeconds(TimeoutSeconds))
+        {
+            LimitArguments = limits,
+        };
         WriteVerbose($"Starting {EmulatorLauncher.EmulatorDllPath}.");
         EmulatorInfo info;
         try
@@ -68,8 +127,58 @@ public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
         }
 
         WriteVerbose($"Emulator ready: {info}.");
+        WriteVerbose(info.Throttle is null ? "Throttling: none (an ideal hub)." : $"Throttling: {info.Throttle}.");
+        WriteVerbose(info.Faults is null ? "Fault injection: none." : $"Fault injection: {info.Faults}.");
         WriteObject(info);
     }
+
+    /// <summary>
+    /// The emulator's throttle and fault options from the bound parameters. Combinations that make no sense are refused
+    /// here, with the parameters' names, before anything starts; the emulator checks the values again.
+    /// </summary>
+    private List<string> LimitArguments()
+    {
+        bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+        bool throttled = Tier is not null || Rate is { Length: > 0 };
+        if (Bound(nameof(Units)) && Tier is null)
+            Refuse("-Units needs -Tier.", nameof(Units));
+        if (!throttled && (ThrottleMode is not null || Bound(nameof(Burst)) || Bound(nameof(Backlog)) || Bound(nameof(BacklogTimeout))))
+            Refuse("-ThrottleMode, -Burst, -Backlog and -BacklogTimeout need -Tier or -Rate.", nameof(ThrottleMode));
+        if (string.Equals(ThrottleMode, "Strict", StringComparison.OrdinalIgnoreCase) && (Bound(nameof(Backlog)) || Bound(nameof(BacklogTimeout))))
+            Refuse("-Backlog and -BacklogTimeout apply to -ThrottleMode Shape only.", nameof(Backlog));
+        if (!Bound(nameof(FaultRate)) && (Bound(nameof(FaultSeed)) || FaultKind is { Length: > 0 } || Bound(nameof(FaultDelay))))
+            Refuse("-FaultSeed, -FaultKind and -FaultDelay need -FaultRate.", nameof(FaultRate));
+
+        var args = new List<string>();
+        void Add(string option, string value)
+        {
+            args.Add(option);
+            args.Add(value);
+        }
+
+        string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+        if (Tier is not null)
+        {
+            Add("--tier", Tier);
+            Add("--units", Units.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        foreach (string rate in Rate ?? [])
+            Add("--rate", rate.Replace(" ", string.Empty, StringComparison.Ordinal));
+        if (ThrottleMode is not null) Add("--throttle", ThrottleMode.ToLowerInvariant());
+        if (Bound(nameof(Burst))) Add("--burst", Number(Burst));
+        if (Bound(nameof(Backlog))) Add("--backlog", Backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (Bound(nameof(BacklogTimeout))) Add("--backlog-timeout", Number(BacklogTimeout));
+        if (Bound(nameof(FaultRate))) Add("--fault-rate", Number(FaultRate));
+        if (Bound(nameof(FaultSeed))) Add("--fault-seed", FaultSeed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (FaultKind is { Length: > 0 }) Add("--fault-kind", string.Join(",", FaultKind));
+        if (Bound(nameof(FaultDelay))) Add("--fault-delay", Number(FaultDelay));
+        return args;
+    }
+
+    private void Refuse(string message, string parameter) =>
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, parameter), "InvalidEmulatorSettings", ErrorCategory.InvalidArgument, parameter));
 
     /// <inheritdoc />
     protected override void StopProcessing() => _stop.Cancel();

@@ -11,7 +11,11 @@ using System.Text.Json.Nodes;
 namespace TwinPS.Models;
 
 /// <summary>Options of one emulator start.</summary>
-internal sealed record EmulatorStartOptions(int HttpsPort, int MqttPort, string? DataPath, bool InMemory, string? HubName, TimeSpan Timeout);
+internal sealed record EmulatorStartOptions(int HttpsPort, int MqttPort, string? DataPath, bool InMemory, string? HubName, TimeSpan Timeout)
+{
+    /// <summary>Throttle and fault options (<c>--tier</c>, <c>--rate</c>, <c>--fault-rate</c>, …) passed to the emulator as they are.</summary>
+    public IReadOnlyList<string> LimitArguments { get; init; } = [];
+}
 
 /// <summary>Why an emulator could not be started (the message includes the end of its stderr).</summary>
 internal sealed class EmulatorStartException(string message) : Exception(message);
@@ -70,6 +74,11 @@ internal static class EmulatorLauncher
         {
             psi.ArgumentList.Add("--hub-name");
             psi.ArgumentList.Add(options.HubName);
+        }
+
+        foreach (string argument in options.LimitArguments)
+        {
+            psi.ArgumentList.Add(argument);
         }
 
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -259,7 +268,11 @@ internal static class EmulatorLauncher
 
         return new EmulatorInfo(
             hostName, httpsPort, mqttPort, hubName, ToSecureString(service), policies, ca,
-            (string?)json["dataPath"], (int?)json["processId"] ?? process.Id, process);
+            (string?)json["dataPath"], (int?)json["processId"] ?? process.Id, process)
+        {
+            Throttle = EmulatorThrottleInfo.FromJson(json["throttle"]),
+            Faults = EmulatorFaultInfo.FromJson(json["faults"]),
+        };
     }
 
     private static SecureString ToSecureString(string value)

@@ -65,6 +65,12 @@ public sealed class EmulatorInfo
     /// <summary>The emulator's process id.</summary>
     public int ProcessId { get; }
 
+    /// <summary>The throttling it applies (tier, units, mode, rates); null for an ideal hub that never throttles.</summary>
+    public EmulatorThrottleInfo? Throttle { get; internal init; }
+
+    /// <summary>The faults it injects (rate, seed, kinds); null when it injects none.</summary>
+    public EmulatorFaultInfo? Faults { get; internal init; }
+
     /// <summary>When it was started (local time).</summary>
     public DateTimeOffset StartTime { get; }
 
