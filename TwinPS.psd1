@@ -8,7 +8,7 @@
     Copyright            = '(c) TwinPS contributors. MIT License.'
     Description          = 'Azure IoT Hub device twins from PowerShell: read twins, set desired properties and tags with ETag safety, query the fleet with the IoT Hub query language, manage devices, act as a device over MQTT, and test it all offline against a bundled local IoT Hub emulator.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @('TwinPS.Format.ps1xml', 'TwinPS.Hub.Format.ps1xml', 'TwinPS.Device.Format.ps1xml')
+    FormatsToProcess     = @('TwinPS.Format.ps1xml', 'TwinPS.Hub.Format.ps1xml', 'TwinPS.Device.Format.ps1xml', 'TwinPS.Jobs.Format.ps1xml')
     TypesToProcess       = @('TwinPS.Types.ps1xml')
     CmdletsToExport      = @(
         'Connect-IoTHub'
@@ -32,6 +32,9 @@
         'Get-IoTDeviceTwin'
         'Update-IoTTwinReported'
         'Wait-IoTTwinDesired'
+        'Invoke-IoTDeviceMethod'
+        'Wait-IoTDeviceMethod'
+        'Send-IoTDeviceMethodResponse'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -224,7 +224,8 @@ public sealed partial class IoTHubServiceClient : IDisposable
         JsonNode? body,
         IEnumerable<KeyValuePair<string, string>>? headers,
         Func<Response, bool>? acceptError,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Action<HttpMessage>? configureMessage = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var message = _pipeline.CreateMessage();
@@ -250,6 +251,8 @@ public sealed partial class IoTHubServiceClient : IDisposable
                 }
             }
 
+            // Per-request settings (e.g. a direct method's "retry only 429" classifier and longer network timeout).
+            configureMessage?.Invoke(message);
             try
             {
                 await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);

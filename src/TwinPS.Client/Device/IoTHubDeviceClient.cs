@@ -55,6 +55,12 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
     /// <summary>Raised (on a background thread, in arrival order) for every desired-properties patch, including synthetic ones.</summary>
     public event EventHandler<DesiredPropertiesEventArgs>? DesiredPropertiesReceived;
 
+    /// <summary>
+    /// Raised (on a background thread, in arrival order) for every direct-method call. The client subscribes to methods
+    /// when it connects, so the hub forwards calls from then on; answer with <see cref="SendMethodResponseAsync"/>.
+    /// </summary>
+    public event EventHandler<DirectMethodCallEventArgs>? MethodCalled;
+
     /// <summary>Raised (on a background thread) whenever <see cref="Status"/> changes.</summary>
     public event EventHandler<DeviceConnectionStatusEventArgs>? ConnectionStatusChanged;
 
@@ -189,6 +195,44 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         }
 
         return response.Version ?? throw new IoTHubServiceException($"IoT Hub acknowledged the reported-properties patch of '{_endpoint.ClientId}' without a $version.");
+    }
+
+    /// <summary>
+    /// Answers a direct-method call: publishes <paramref name="payload"/> (JSON; null sends <c>null</c>) with
+    /// <paramref name="status"/> to <c>$iothub/methods/res/{status}/?$rid={requestId}</c>. An answer after the caller's
+    /// response timeout is ignored by the hub. Throws <see cref="IoTHubServiceException"/> when not connected,
+    /// <see cref="ArgumentException"/> for a payload over 128 KB.
+    /// </summary>
+    public async Task SendMethodResponseAsync(string requestId, int status, JsonNode? payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestId);
+        ThrowIfClosed();
+        if (status < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "The method status must be zero or positive (e.g. 200).");
+        }
+
+        var body = Encoding.UTF8.GetBytes(payload is null ? "null" : payload.ToJsonString());
+        if (body.Length > DirectMethodRequest.MaxPayloadBytes)
+        {
+            throw new ArgumentException($"The method response payload is {body.Length} bytes of JSON; IoT Hub carries at most {DirectMethodRequest.MaxPayloadBytes} bytes (128 KB).", nameof(payload));
+        }
+
+        const string operation = "direct-method response";
+        var client = await CurrentClientAsync(operation, cancellationToken).ConfigureAwait(false);
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(DeviceMethodTopics.Response(status, requestId))
+            .WithPayload(body)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
+            .Build();
+        try
+        {
+            await client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw DeviceErrors.ConnectionLost(_endpoint.ClientId, operation, ex);
+        }
     }
 
     /// <summary>Disconnects (MQTT DISCONNECT), fails anything pending and stops reconnecting. Safe to call more than once.</summary>
@@ -331,13 +375,14 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         var subscribe = Factory.CreateSubscribeOptionsBuilder()
             .WithTopicFilter(DeviceTwinTopics.ResponseFilter, MqttQualityOfServiceLevel.AtMostOnce)
             .WithTopicFilter(DeviceTwinTopics.DesiredFilter, MqttQualityOfServiceLevel.AtMostOnce)
+            .WithTopicFilter(DeviceMethodTopics.RequestFilter, MqttQualityOfServiceLevel.AtMostOnce)
             .Build();
         try
         {
             var granted = await client.SubscribeAsync(subscribe, timeout.Token).ConfigureAwait(false);
             if (granted.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
             {
-                throw DeviceErrors.ConnectionFailed(_endpoint.ClientId, _endpoint.Describe(), new InvalidOperationException("the hub refused the twin topic subscriptions"));
+                throw DeviceErrors.ConnectionFailed(_endpoint.ClientId, _endpoint.Describe(), new InvalidOperationException("the hub refused the twin or method topic subscriptions"));
             }
         }
         catch (Exception ex) when (ex is not IoTHubServiceException && !cancellationToken.IsCancellationRequested)
@@ -677,6 +722,10 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
             {
                 OnDesiredPatch(desiredVersion, payload);
             }
+            else if (DeviceMethodTopics.TryParseRequest(topic, out var methodName, out var requestId))
+            {
+                OnMethodCall(methodName, requestId, payload);
+            }
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
@@ -684,6 +733,29 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         }
 
         return Task.CompletedTask;
+    }
+
+    // ------------------------------------------------------------------ direct methods
+
+    private void OnMethodCall(string methodName, string requestId, byte[] payload)
+    {
+        JsonNode? body = null;
+        var isJson = true;
+        if (payload.Length > 0)
+        {
+            try
+            {
+                body = JsonNode.Parse(payload);
+            }
+            catch (JsonException)
+            {
+                isJson = false;
+                body = JsonValue.Create(Encoding.UTF8.GetString(payload));
+            }
+        }
+
+        var args = new DirectMethodCallEventArgs(requestId, methodName, body, isJson, DateTimeOffset.UtcNow);
+        _events.Writer.TryWrite(() => MethodCalled?.Invoke(this, args));
     }
 
     // ------------------------------------------------------------------ desired properties

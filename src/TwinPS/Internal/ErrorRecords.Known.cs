@@ -38,6 +38,7 @@ public static partial class ErrorRecords
         {
             IoTHubServiceException.ConnectionErrorCode => ErrorCategory.ConnectionError,
             IoTHubServiceException.TimeoutErrorCode => ErrorCategory.OperationTimeout,
+            "GatewayTimeout" => ErrorCategory.OperationTimeout,
             _ => CategoryOf(exception.Status),
         };
 
@@ -68,7 +69,16 @@ public static partial class ErrorRecords
         _ => ErrorCategory.NotSpecified,
     };
 
-    private static string RecommendedActionFor(IoTHubServiceException exception) => exception.Status switch
+    private static string RecommendedActionFor(IoTHubServiceException exception) => exception.ErrorCode switch
+    {
+        "DeviceNotOnline" => "The device is not connected (or not subscribed to direct methods): check it is online, or give it time with -ConnectTimeout.",
+        "GatewayTimeout" => "The device did not answer in time; the method may still have run on it. Check the device before calling again, or allow more time with -ResponseTimeout.",
+        "JobNotFound" => "Check the job id (Get-IoTJob lists the jobs of the last 30 days).",
+        "ThrottlingMaxActiveJobCountExceeded" => "The hub runs as many jobs as its tier allows (1 on F1/S1): wait for the running job (Wait-IoTJob) or cancel a scheduled one (Stop-IoTJob).",
+        _ => RecommendedActionForStatus(exception),
+    };
+
+    private static string RecommendedActionForStatus(IoTHubServiceException exception) => exception.Status switch
     {
         400 when exception.QueryDiagnosis is not null => "Correct the query at the position shown and run it again.",
         400 => "Correct the request as the message says and retry.",

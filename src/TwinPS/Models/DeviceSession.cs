@@ -22,18 +22,30 @@ public sealed class DeviceSession : IDisposable
     private readonly Channel<DesiredPatch> _pending = Channel.CreateBounded<DesiredPatch>(
         new BoundedChannelOptions(PendingLimit) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
 
+    private readonly Channel<DeviceMethodCall> _pendingCalls = Channel.CreateBounded<DeviceMethodCall>(
+        new BoundedChannelOptions(PendingLimit) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
+
     private int _disposed;
+    private long _methodCallsReceived;
 
     internal DeviceSession(IoTHubDeviceClient client, string? caCertificatePath)
     {
         Client = client;
         CACertificatePath = caCertificatePath;
         Client.DesiredPropertiesReceived += OnDesiredPropertiesReceived;
+        Client.MethodCalled += OnMethodCalled;
         Client.ConnectionStatusChanged += OnConnectionStatusChanged;
     }
 
     /// <summary>Raised (on a background thread) for every desired-properties patch, including synthetic ones after a reconnect.</summary>
     public event EventHandler<DesiredPatch>? DesiredPropertiesReceived;
+
+    /// <summary>
+    /// Raised (on a background thread) for every direct-method call the session receives
+    /// (<c>Register-ObjectEvent $session MethodCalled</c>; <c>$Event.SourceEventArgs</c> is the call, answer it with
+    /// <c>Send-IoTDeviceMethodResponse</c>). The call is also kept for <c>Wait-IoTDeviceMethod</c>.
+    /// </summary>
+    public event EventHandler<DeviceMethodCall>? MethodCalled;
 
     /// <summary>Raised (on a background thread) when the connection status changes (Connected, Reconnecting, Disconnected, Closed).</summary>
     public event EventHandler<DeviceSessionStatusEventArgs>? StatusChanged;
@@ -68,12 +80,20 @@ public sealed class DeviceSession : IDisposable
     /// <summary>Desired patches received and not yet read by <c>Wait-IoTTwinDesired</c>.</summary>
     public int PendingDesiredCount => _pending.Reader.Count;
 
+    /// <summary>Direct-method calls received and not yet read by <c>Wait-IoTDeviceMethod</c>.</summary>
+    public int PendingMethodCount => _pendingCalls.Reader.Count;
+
+    /// <summary>How many direct-method calls the session has received since it connected.</summary>
+    public long MethodCallsReceived => Interlocked.Read(ref _methodCallsReceived);
+
     /// <summary>Why the status last changed (no secrets), e.g. the reason reconnecting stopped.</summary>
     public string? LastStatusReason { get; private set; }
 
     internal IoTHubDeviceClient Client { get; }
 
     internal ChannelReader<DesiredPatch> PendingPatches => _pending.Reader;
+
+    internal ChannelReader<DeviceMethodCall> PendingMethodCalls => _pendingCalls.Reader;
 
     internal bool IsClosed => Volatile.Read(ref _disposed) == 1 || Client.Status == DeviceConnectionStatus.Closed;
 
@@ -91,6 +111,7 @@ public sealed class DeviceSession : IDisposable
         DeviceSessions.Remove(this);
         Client.Dispose();
         _pending.Writer.TryComplete();
+        _pendingCalls.Writer.TryComplete();
     }
 
     /// <summary>Disconnects asynchronously.</summary>
@@ -104,6 +125,7 @@ public sealed class DeviceSession : IDisposable
         DeviceSessions.Remove(this);
         await Client.CloseAsync(cancellationToken).ConfigureAwait(false);
         _pending.Writer.TryComplete();
+        _pendingCalls.Writer.TryComplete();
     }
 
     /// <summary><c>deviceId (Status)</c>.</summary>
@@ -123,6 +145,14 @@ public sealed class DeviceSession : IDisposable
         DesiredPropertiesReceived?.Invoke(this, patch);
     }
 
+    private void OnMethodCalled(object? sender, DirectMethodCallEventArgs e)
+    {
+        var call = new DeviceMethodCall(this, e);
+        Interlocked.Increment(ref _methodCallsReceived);
+        _pendingCalls.Writer.TryWrite(call);
+        MethodCalled?.Invoke(this, call);
+    }
+
     private void OnConnectionStatusChanged(object? sender, DeviceConnectionStatusEventArgs e)
     {
         LastStatusReason = e.Error is null ? e.Reason : $"{e.Reason}: {e.Error.Message}";
@@ -132,6 +162,7 @@ public sealed class DeviceSession : IDisposable
         if (e.Status is DeviceConnectionStatus.Closed or DeviceConnectionStatus.Disconnected)
         {
             _pending.Writer.TryComplete();
+            _pendingCalls.Writer.TryComplete();
         }
     }
 }

@@ -1,0 +1,111 @@
+using System.Management.Automation;
+using System.Text.Json.Nodes;
+using TwinPS.Client;
+using TwinPS.Internal;
+using TwinPS.Models;
+
+namespace TwinPS.Commands;
+
+/// <summary>
+/// <para type="synopsis">Invokes a direct method on one or many devices or modules.</para>
+/// <para type="description">Calls -MethodName on every device (many concurrently, up to -ThrottleLimit) and writes one
+/// TwinPS.MethodResult per device with the status and payload the device answered. A device that is offline
+/// (DeviceNotOnline) or does not answer in time (GatewayTimeout) is a non-terminating error targeted at the device. A
+/// call is retried only when the hub throttles it (429), never after a server error, a timeout or a lost connection,
+/// because the method may already have run.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "IoTDeviceMethod", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(MethodResult))]
+public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase
+{
+    private DirectMethodRequest? _request;
+
+    /// <summary>The device id(s); also bound from piped strings and from objects with a DeviceId property (twins, devices).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] DeviceId { get; set; } = [];
+
+    /// <summary>The module id, to call a module instead of the device.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? ModuleId { get; set; }
+
+    /// <summary>The method name, e.g. <c>reboot</c>.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    [Alias("Name")]
+    public string MethodName { get; set; } = string.Empty;
+
+    /// <summary>The payload: a hashtable, PSCustomObject, array, scalar or JSON text (at most 128 KB of JSON).</summary>
+    [Parameter(Position = 2)]
+    [AllowNull]
+    public object? Payload { get; set; }
+
+    /// <summary>Seconds the hub waits for the device's answer (5–300, default 30).</summary>
+    [Parameter]
+    [ValidateRange(DirectMethodRequest.MinResponseTimeoutSeconds, DirectMethodRequest.MaxResponseTimeoutSeconds)]
+    public int ResponseTimeout { get; set; } = DirectMethodRequest.DefaultResponseTimeoutSeconds;
+
+    /// <summary>Seconds the hub waits for an offline device to connect (0–300, default 0: it must be online now).</summary>
+    [Parameter]
+    [ValidateRange(0, DirectMethodRequest.MaxConnectTimeoutSeconds)]
+    public int ConnectTimeout { get; set; }
+
+    /// <summary>How many calls run at once for many devices.</summary>
+    [Parameter]
+    [ValidateRange(1, MaxThrottleLimit)]
+    public int ThrottleLimit { get; set; } = DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    protected override int WorkThrottleLimit => ThrottleLimit;
+
+    /// <inheritdoc/>
+    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        JsonNode? payload;
+        try
+        {
+            payload = PSObjectJson.FromPowerShell(Payload);
+            _request = new DirectMethodRequest(MethodName, payload, ResponseTimeout, ConnectTimeout);
+        }
+        catch (PSObjectJsonException ex)
+        {
+            throw new TerminatingErrorException(ErrorRecords.FromException(ex, null, null));
+        }
+        catch (ArgumentException ex)
+        {
+            var id = ex.ParamName == "payload" ? "MessageTooLarge" : "ArgumentInvalid";
+            throw new TerminatingErrorException(ErrorRecords.InvalidInput(id, ex.Message, MethodName));
+        }
+
+        await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        string? moduleId = NormalizeModuleId(ModuleId);
+        var request = _request!;
+        foreach (string deviceId in DeviceId)
+        {
+            if (!ValidateIds(deviceId, moduleId))
+            {
+                continue;
+            }
+
+            string target = ErrorRecords.Target(deviceId, moduleId)!;
+            if (!await ShouldProcessSafe($"{(moduleId is null ? "device" : "module")} '{target}' on hub '{HubConnection.HostName}'",
+                    $"Invoke direct method '{request.MethodName}'").ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            await EnqueueWork(token => RunItemAsync(deviceId, moduleId, async () =>
+            {
+                var result = await Client.InvokeMethodAsync(deviceId, moduleId, request, token).ConfigureAwait(false);
+                WriteObjectSafe(new MethodResult(result).ToPSObject());
+            })).ConfigureAwait(false);
+        }
+    }
+}
