@@ -35,6 +35,15 @@
         'Invoke-IoTDeviceMethod'
         'Wait-IoTDeviceMethod'
         'Send-IoTDeviceMethodResponse'
+        'Start-IoTTwinUpdateJob'
+        'Start-IoTDeviceMethodJob'
+        'Get-IoTJob'
+        'Get-IoTJobDevice'
+        'Wait-IoTJob'
+        'Stop-IoTJob'
+        'New-IoTModule'
+        'Get-IoTModule'
+        'Remove-IoTModule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

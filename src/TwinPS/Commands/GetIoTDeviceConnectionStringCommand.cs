@@ -30,6 +30,12 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
     [ValidateNotNullOrEmpty]
     public string[] DeviceId { get; set; } = [];
 
+    /// <summary>A module of the device: build the module's connection string (for a module session).</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? ModuleId { get; set; }
+
     /// <summary>Primary (default) or Secondary key.</summary>
     [Parameter]
     public DeviceKeyType KeyType { get; set; } = DeviceKeyType.Primary;
@@ -45,10 +51,22 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
                 continue;
             }
 
-            await RunDeviceAsync(deviceId, async () =>
+            string? moduleId = string.IsNullOrEmpty(ModuleId) ? null : ModuleId;
+            await RunModuleAsync(deviceId, moduleId, async () =>
             {
-                DeviceIdentity device = await Client.GetDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false);
-                if (Build(device) is { } connectionString)
+                string? connectionString;
+                if (moduleId is null)
+                {
+                    DeviceIdentity device = await Client.GetDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false);
+                    connectionString = Build(device.DeviceId, null, device.AuthenticationType, device.GetPrimaryKey(), device.GetSecondaryKey());
+                }
+                else
+                {
+                    ModuleIdentity module = await Client.GetModuleAsync(deviceId, moduleId, cancellationToken).ConfigureAwait(false);
+                    connectionString = Build(module.DeviceId, module.ModuleId, module.AuthenticationType, module.GetPrimaryKey(), module.GetSecondaryKey());
+                }
+
+                if (connectionString is not null)
                 {
                     WriteObjectSafe(connectionString);
                 }
@@ -56,7 +74,7 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
         }
     }
 
-    private string? Build(DeviceIdentity device)
+    private string? Build(string deviceId, string? moduleId, DeviceAuthenticationType authenticationType, string? primaryKey, string? secondaryKey)
     {
         // Devices speak MQTT: the host name never carries the HTTPS port (it would leak into the SAS resource and the
         // MQTT user name); a non-standard MQTT port goes into GatewayHostName, which device SDKs connect to.
@@ -77,24 +95,26 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
             WriteWarningSafe($"The connection to {HubConnection.HostName} does not know the hub's MQTT port; the connection string assumes {StandardMqttPort}. Connect with -MqttPort (or pipe Start-IoTHubEmulator to Connect-IoTHub) to include it.");
         }
 
+        string identity = moduleId is null ? $"DeviceId={deviceId}" : $"DeviceId={deviceId};ModuleId={moduleId}";
         string text;
-        if (device.AuthenticationType is DeviceAuthenticationType.SelfSigned or DeviceAuthenticationType.CertificateAuthority)
+        if (authenticationType is DeviceAuthenticationType.SelfSigned or DeviceAuthenticationType.CertificateAuthority)
         {
-            text = $"HostName={host};DeviceId={device.DeviceId};x509=true";
+            text = $"HostName={host};{identity};x509=true";
         }
         else
         {
-            string? key = KeyType == DeviceKeyType.Secondary ? device.GetSecondaryKey() : device.GetPrimaryKey();
+            string? key = KeyType == DeviceKeyType.Secondary ? secondaryKey : primaryKey;
             if (key is null)
             {
-                string message = $"Device '{device.DeviceId}' has no {KeyType.ToString().ToLowerInvariant()} symmetric key.";
+                string what = moduleId is null ? $"Device '{deviceId}'" : $"Module '{deviceId}/{moduleId}'";
+                string message = $"{what} has no {KeyType.ToString().ToLowerInvariant()} symmetric key.";
                 WriteErrorSafe(ErrorRecords.Create(
-                    new InvalidOperationException(message), "DeviceHasNoKey", ErrorCategory.InvalidData, device.DeviceId, message,
-                    "Use a device that authenticates with SAS keys."));
+                    new InvalidOperationException(message), "DeviceHasNoKey", ErrorCategory.InvalidData, ErrorRecords.Target(deviceId, moduleId), message,
+                    "Use a device or module that authenticates with SAS keys."));
                 return null;
             }
 
-            text = $"HostName={host};DeviceId={device.DeviceId};SharedAccessKey={key}";
+            text = $"HostName={host};{identity};SharedAccessKey={key}";
         }
 
         if (gateway is not null)

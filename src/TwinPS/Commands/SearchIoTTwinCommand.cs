@@ -216,7 +216,7 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
 
     // Flattens nested dictionaries into dotted paths; values are unwrapped to plain .NET values
     // so the builder writes them as literals.
-    private static void AddConditions(List<(string Path, object? Value)> conditions, string prefix, IDictionary? filter)
+    internal static void AddConditions(List<(string Path, object? Value)> conditions, string prefix, IDictionary? filter)
     {
         if (filter is null)
         {

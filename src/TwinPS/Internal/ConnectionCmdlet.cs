@@ -33,7 +33,10 @@ public abstract class ConnectionCmdlet : AsyncCmdlet
     }
 
     /// <summary>Runs one device's work; a failure becomes a non-terminating error targeted at the device.</summary>
-    internal async Task RunDeviceAsync(string deviceId, Func<Task> work)
+    internal Task RunDeviceAsync(string deviceId, Func<Task> work) => RunModuleAsync(deviceId, null, work);
+
+    /// <summary>Runs one device's or module's work; a failure becomes a non-terminating error targeted at it.</summary>
+    internal async Task RunModuleAsync(string deviceId, string? moduleId, Func<Task> work)
     {
         try
         {
@@ -45,7 +48,7 @@ public abstract class ConnectionCmdlet : AsyncCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            ErrorRecord record = ErrorRecords.FromException(ex, deviceId, moduleId: null);
+            ErrorRecord record = ErrorRecords.FromException(ex, deviceId, moduleId);
             if (ex is IoTHubServiceException { Status: 401 or 403 } or IoTHubServiceException { ErrorCode: IoTHubServiceException.ConnectionErrorCode })
             {
                 ThrowTerminatingErrorSafe(record);
