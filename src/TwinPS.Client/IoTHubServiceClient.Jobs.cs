@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Azure.Core;
+using TwinPS.Protocol;
 using TwinPS.Query;
 
 namespace TwinPS.Client;

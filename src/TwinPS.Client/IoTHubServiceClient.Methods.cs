@@ -1,11 +1,22 @@
 using System.Text.Json.Nodes;
 using Azure.Core;
 using TwinPS.Client.Http;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client;
 
 public sealed partial class IoTHubServiceClient
 {
+    /// <summary>What the client adds to a call's two timeouts for its own network timeout (as the C# SDK does).</summary>
+    public static readonly TimeSpan MethodWireTimeAllowance = TimeSpan.FromSeconds(15);
+
+    /// <summary>The client's network timeout for one invoke: response timeout + connect timeout + <see cref="MethodWireTimeAllowance"/>.</summary>
+    public static TimeSpan MethodNetworkTimeout(DirectMethodRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return TimeSpan.FromSeconds(request.ResponseTimeoutInSeconds + request.ConnectTimeoutInSeconds) + MethodWireTimeAllowance;
+    }
+
     /// <summary>
     /// Invokes a direct method on a device, or on a module when <paramref name="moduleId"/> is given, and returns the
     /// device's answer. Retried ONLY when the hub answers 429 (throttled before forwarding): never after a 5xx, a 504
@@ -18,7 +29,7 @@ public sealed partial class IoTHubServiceClient
     {
         ArgumentNullException.ThrowIfNull(request);
         var path = TwinPath(deviceId, moduleId) + "/methods";
-        var networkTimeout = request.NetworkTimeout;
+        var networkTimeout = MethodNetworkTimeout(request);
         try
         {
             using var message = await SendAsync(RequestMethod.Post, path, request.ToJson(), null, null, cancellationToken, m =>
@@ -28,12 +39,17 @@ public sealed partial class IoTHubServiceClient
             }).ConfigureAwait(false);
             var response = message.Response;
             var json = ReadJsonObject(response, "direct-method result");
-            var status = JsonFields.GetInt64(json, "status") is long s and >= int.MinValue and <= int.MaxValue
-                ? (int)s
-                : throw InvalidResponse(response, "a direct-method result without an integer 'status'");
-            json.TryGetPropertyValue("payload", out var payload);
-            json.Remove("payload");
-            return new DirectMethodResult(deviceId, moduleId, request.MethodName, status, payload);
+            DirectMethodResponse answer;
+            try
+            {
+                answer = DirectMethodResponse.Parse(json);
+            }
+            catch (IoTHubProtocolException)
+            {
+                throw InvalidResponse(response, "a direct-method result without an integer 'status'");
+            }
+
+            return new DirectMethodResult(deviceId, moduleId, request.MethodName, answer.Status, answer.Payload);
         }
         catch (IoTHubServiceException ex)
         {

@@ -201,7 +201,7 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
     /// Answers a direct-method call: publishes <paramref name="payload"/> (JSON; null sends <c>null</c>) with
     /// <paramref name="status"/> to <c>$iothub/methods/res/{status}/?$rid={requestId}</c>. An answer after the caller's
     /// response timeout is ignored by the hub. Throws <see cref="IoTHubServiceException"/> when not connected,
-    /// <see cref="ArgumentException"/> for a payload over 128 KB.
+    /// <see cref="IoTHubProtocolException"/> (<c>MessageTooLarge</c>) for a payload over 128 KB (nothing is sent).
     /// </summary>
     public async Task SendMethodResponseAsync(string requestId, int status, JsonNode? payload, CancellationToken cancellationToken = default)
     {
@@ -215,13 +215,13 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         var body = Encoding.UTF8.GetBytes(payload is null ? "null" : payload.ToJsonString());
         if (body.Length > DirectMethodRequest.MaxPayloadBytes)
         {
-            throw new ArgumentException($"The method response payload is {body.Length} bytes of JSON; IoT Hub carries at most {DirectMethodRequest.MaxPayloadBytes} bytes (128 KB).", nameof(payload));
+            throw new IoTHubProtocolException(IoTHubErrorCode.MessageTooLarge, $"The method response payload is {body.Length} bytes of JSON; IoT Hub carries at most {DirectMethodRequest.MaxPayloadBytes} bytes (128 KB).");
         }
 
         const string operation = "direct-method response";
         var client = await CurrentClientAsync(operation, cancellationToken).ConfigureAwait(false);
         var message = new MqttApplicationMessageBuilder()
-            .WithTopic(DeviceMethodTopics.Response(status, requestId))
+            .WithTopic(DirectMethodTopics.Response(status, requestId))
             .WithPayload(body)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
             .Build();
@@ -375,7 +375,7 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         var subscribe = Factory.CreateSubscribeOptionsBuilder()
             .WithTopicFilter(DeviceTwinTopics.ResponseFilter, MqttQualityOfServiceLevel.AtMostOnce)
             .WithTopicFilter(DeviceTwinTopics.DesiredFilter, MqttQualityOfServiceLevel.AtMostOnce)
-            .WithTopicFilter(DeviceMethodTopics.RequestFilter, MqttQualityOfServiceLevel.AtMostOnce)
+            .WithTopicFilter(DirectMethodTopics.RequestFilter, MqttQualityOfServiceLevel.AtMostOnce)
             .Build();
         try
         {
@@ -722,7 +722,7 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
             {
                 OnDesiredPatch(desiredVersion, payload);
             }
-            else if (DeviceMethodTopics.TryParseRequest(topic, out var methodName, out var requestId))
+            else if (DirectMethodTopics.TryParseRequest(topic, out var methodName, out var requestId))
             {
                 OnMethodCall(methodName, requestId, payload);
             }

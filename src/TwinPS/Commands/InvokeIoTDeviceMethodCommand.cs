@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 
@@ -67,16 +68,12 @@ public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase
         try
         {
             payload = PSObjectJson.FromPowerShell(Payload);
-            _request = new DirectMethodRequest(MethodName, payload, ResponseTimeout, ConnectTimeout);
+            _request = DirectMethodRequest.Create(MethodName, payload, ResponseTimeout, ConnectTimeout);
         }
-        catch (PSObjectJsonException ex)
+        catch (Exception ex) when (ex is PSObjectJsonException or IoTHubProtocolException)
         {
-            throw new TerminatingErrorException(ErrorRecords.FromException(ex, null, null));
-        }
-        catch (ArgumentException ex)
-        {
-            var id = ex.ParamName == "payload" ? "MessageTooLarge" : "ArgumentInvalid";
-            throw new TerminatingErrorException(ErrorRecords.InvalidInput(id, ex.Message, MethodName));
+            // Refused before any call: malformed JSON, a payload over 128 KB (MessageTooLarge), a bad name or timeouts.
+            throw new TerminatingErrorException(ErrorRecords.FromException(ex, null, null).WithTarget(MethodName));
         }
 
         await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);

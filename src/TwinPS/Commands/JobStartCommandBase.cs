@@ -82,7 +82,6 @@ public abstract class JobStartCommandBase : TwinCommandBase
             ErrorRecord record = ex switch
             {
                 PSObjectJsonException or TwinPS.Protocol.TwinValidationException or TwinPS.Protocol.IoTHubProtocolException => ErrorRecords.FromException(ex, null, null),
-                ArgumentException { ParamName: "payload" } => ErrorRecords.InvalidInput("MessageTooLarge", ex.Message, MyInvocation.MyCommand.Name),
                 _ => ErrorRecords.InvalidInput("ArgumentInvalid", ex.Message, JobId ?? MyInvocation.MyCommand.Name),
             };
             throw new TerminatingErrorException(record);

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
-using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
 
@@ -74,14 +73,6 @@ public sealed class SendIoTDeviceMethodResponseCommand : DeviceSessionCommandBas
         catch (PSObjectJsonException ex)
         {
             WriteErrorSafe(ErrorRecords.FromException(ex, session.DeviceId, session.ModuleId));
-            return;
-        }
-
-        if (DirectMethodRequest.PayloadSize(payload) > DirectMethodRequest.MaxPayloadBytes)
-        {
-            WriteErrorSafe(ErrorRecords.InvalidInput("MessageTooLarge",
-                $"The response payload is {DirectMethodRequest.PayloadSize(payload)} bytes of JSON; IoT Hub carries at most {DirectMethodRequest.MaxPayloadBytes} bytes (128 KB).",
-                ErrorRecords.Target(session.DeviceId, session.ModuleId)));
             return;
         }
 

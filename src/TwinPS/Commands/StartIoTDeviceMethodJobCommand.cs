@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 
@@ -48,5 +49,5 @@ public sealed class StartIoTDeviceMethodJobCommand : JobStartCommandBase
         Client.ScheduleDeviceMethodAsync(jobId, condition, Method(), StartTime, MaxExecutionTime, cancellationToken);
 
     private DirectMethodRequest Method() =>
-        new(MethodName, PSObjectJson.FromPowerShell(Payload), ResponseTimeout, ConnectTimeout);
+        DirectMethodRequest.Create(MethodName, PSObjectJson.FromPowerShell(Payload), ResponseTimeout, ConnectTimeout);
 }
