@@ -132,13 +132,13 @@ async function waitForJob(jobId, statuses = ['completed', 'failed', 'cancelled']
 // The plan: every step is declared (registered) before any runs, so that the runner knows them all.
 const plan = [];
 let currentGroup = 'service';
-async function step(name, body) {
-  plan.push({ name, body, group: currentGroup });
+async function step(name, body, timeoutMs = STEP_TIMEOUT_MS) {
+  plan.push({ name, body, group: currentGroup, timeoutMs });
 }
 
-async function runStep(name, body) {
+async function runStep(name, body, timeoutMs = STEP_TIMEOUT_MS) {
   try {
-    await withTimeout(Promise.resolve().then(body), STEP_TIMEOUT_MS, name);
+    await withTimeout(Promise.resolve().then(body), timeoutMs, name);
     results.push(true);
     console.log(`PASS ${name}`);
   } catch (error) {
@@ -427,6 +427,9 @@ async function deviceSteps() {
     await expectError(serviceClient.invokeDeviceMethod(deviceA, { methodName: 'reboot', payload: {}, responseTimeoutInSeconds: 1 }), 'ArgumentError');
   });
 
+  // TwinPS's own device and back end against the official SDKs (tests/conformance/twinps-cross.js).
+  await require('./twinps-cross').crossSteps({ step, fail, serviceClient, registry, client, deviceA, deviceB, endpoint, mqttPort, serviceConnectionString });
+
   await step('device-invalid-reported-key-rejected', async () => {
     // The hub answers on $iothub/twin/res/400 with an error body; the SDK turns its message into the error.
     // Only that answer counts: a timeout or a dropped connection is a failure, not the expected rejection.
@@ -479,9 +482,9 @@ async function cleanupSteps() {
   currentGroup = 'cleanup';
   await cleanupSteps();
   for (const { name } of plan) console.log(`EXPECT ${name}`);
-  for (const { name, body, group } of plan) {
+  for (const { name, body, group, timeoutMs } of plan) {
     if (skipDevice && group === 'device') console.log(`SKIP ${name}: SKIP_DEVICE=1`);
-    else await runStep(name, body);
+    else await runStep(name, body, timeoutMs);
   }
   const passed = results.filter(Boolean).length;
   const failed = results.length - passed;
