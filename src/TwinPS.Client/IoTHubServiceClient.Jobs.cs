@@ -26,7 +26,7 @@ public sealed partial class IoTHubServiceClient
     public Task<IoTHubJob> ScheduleTwinUpdateAsync(string jobId, string condition, JsonObject? tags, JsonObject? desired, DateTimeOffset? startTime = null, TimeSpan? maxExecutionTime = null, CancellationToken cancellationToken = default)
     {
         var body = BuildTwinUpdateJob(jobId, condition, tags, desired, startTime, maxExecutionTime);
-        return CreateJobAsync(jobId, IoTHubJobType.ScheduleUpdateTwin, condition, body, cancellationToken);
+        return CreateJobAsync(jobId, JobTypes.ScheduleUpdateTwin, condition, body, cancellationToken);
     }
 
     /// <summary>
@@ -37,7 +37,7 @@ public sealed partial class IoTHubServiceClient
     public Task<IoTHubJob> ScheduleDeviceMethodAsync(string jobId, string condition, DirectMethodRequest method, DateTimeOffset? startTime = null, TimeSpan? maxExecutionTime = null, CancellationToken cancellationToken = default)
     {
         var body = BuildDeviceMethodJob(jobId, condition, method, startTime, maxExecutionTime);
-        return CreateJobAsync(jobId, IoTHubJobType.ScheduleDeviceMethod, condition, body, cancellationToken);
+        return CreateJobAsync(jobId, JobTypes.ScheduleDeviceMethod, condition, body, cancellationToken);
     }
 
     /// <summary>The request body of a twin-update job (validated; nothing is sent). Exposed for -WhatIf displays.</summary>
@@ -45,7 +45,7 @@ public sealed partial class IoTHubServiceClient
     /// <exception cref="TwinPS.Protocol.TwinValidationException">The patch breaks a twin rule.</exception>
     public static JsonObject BuildTwinUpdateJob(string jobId, string condition, JsonObject? tags, JsonObject? desired, DateTimeOffset? startTime, TimeSpan? maxExecutionTime)
     {
-        JobRules.ValidateJobId(jobId);
+        IdentityRules.ValidateJobId(jobId);
         JobRules.ValidateCondition(condition);
         if ((tags is null || tags.Count == 0) && (desired is null || desired.Count == 0))
         {
@@ -59,7 +59,7 @@ public sealed partial class IoTHubServiceClient
         var body = new JsonObject
         {
             ["jobId"] = jobId,
-            ["type"] = IoTHubJobType.ScheduleUpdateTwin,
+            ["type"] = JobTypes.ScheduleUpdateTwin,
             ["queryCondition"] = condition,
             ["updateTwin"] = update,
         };
@@ -72,12 +72,12 @@ public sealed partial class IoTHubServiceClient
     public static JsonObject BuildDeviceMethodJob(string jobId, string condition, DirectMethodRequest method, DateTimeOffset? startTime, TimeSpan? maxExecutionTime)
     {
         ArgumentNullException.ThrowIfNull(method);
-        JobRules.ValidateJobId(jobId);
+        IdentityRules.ValidateJobId(jobId);
         JobRules.ValidateCondition(condition);
         var body = new JsonObject
         {
             ["jobId"] = jobId,
-            ["type"] = IoTHubJobType.ScheduleDeviceMethod,
+            ["type"] = JobTypes.ScheduleDeviceMethod,
             ["queryCondition"] = condition,
             ["cloudToDeviceMethod"] = method.ToJson(),
         };
@@ -91,11 +91,11 @@ public sealed partial class IoTHubServiceClient
     /// </summary>
     public async Task<IoTHubJob> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
-        JobRules.ValidateJobId(jobId);
+        IdentityRules.ValidateJobId(jobId);
         using var message = await SendAsync(RequestMethod.Get, "/jobs/v2/" + Escape(jobId), null, null, null, cancellationToken).ConfigureAwait(false);
         var job = IoTHubJob.FromJson(ReadJsonObject(message.Response, "job"));
-        if (string.Equals(job.Status, IoTHubJobStatus.Unknown, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(job.Type, IoTHubJobStatus.Unknown, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(job.Status, JobStatuses.Unknown, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(job.Type, JobStatuses.Unknown, StringComparison.OrdinalIgnoreCase))
         {
             throw JobNotFound(jobId);
         }
@@ -109,7 +109,7 @@ public sealed partial class IoTHubServiceClient
     /// <exception cref="IoTHubServiceException">404 <c>JobNotFound</c>; 405 <c>OperationNotAllowedInCurrentState</c> for a job that is running or finished.</exception>
     public async Task<IoTHubJob> CancelJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
-        JobRules.ValidateJobId(jobId);
+        IdentityRules.ValidateJobId(jobId);
         using var message = await SendAsync(RequestMethod.Post, "/jobs/v2/" + Escape(jobId) + "/cancel", null, null, null, cancellationToken).ConfigureAwait(false);
         return IoTHubJob.FromJson(ReadJsonObject(message.Response, "job"));
     }
@@ -188,7 +188,7 @@ public sealed partial class IoTHubServiceClient
     /// </summary>
     public async IAsyncEnumerable<DeviceJobRecord> GetDeviceJobsAsync(string jobId, string? status = null, int? pageSize = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        JobRules.ValidateJobId(jobId);
+        IdentityRules.ValidateJobId(jobId);
         var where = "devices.jobs.jobId = " + QueryLiteral.Quote(jobId);
         if (!string.IsNullOrEmpty(status))
         {
@@ -240,12 +240,12 @@ public sealed partial class IoTHubServiceClient
     {
         if (startTime is DateTimeOffset start)
         {
-            if (start - DateTimeOffset.UtcNow > JobRules.MaxStartDelay)
+            if (start - DateTimeOffset.UtcNow > JobLimits.MaxStartTimeAhead)
             {
                 throw new ArgumentOutOfRangeException(nameof(startTime), start, "IoT Hub starts a job at most 168 hours (7 days) ahead.");
             }
 
-            body["startTime"] = JobTimes.Format(start);
+            body["startTime"] = JobRequest.FormatTime(start);
         }
 
         if (maxExecutionTime is TimeSpan max)

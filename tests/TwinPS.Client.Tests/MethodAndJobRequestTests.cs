@@ -309,7 +309,7 @@ public sealed class MethodAndJobRequestTests : IAsyncLifetime
     {
         using var client = TestClients.For(_server);
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.ScheduleTwinUpdateAsync(jobId, "*", null, new JsonObject { ["a"] = 1 }));
+        await Assert.ThrowsAnyAsync<IoTHubProtocolException>(() => client.ScheduleTwinUpdateAsync(jobId, "*", null, new JsonObject { ["a"] = 1 }));
 
         Assert.Empty(_server.Requests);
     }

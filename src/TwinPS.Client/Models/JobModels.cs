@@ -1,54 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client;
-
-/// <summary>The job types of jobs v2 (wire literals).</summary>
-public static class IoTHubJobType
-{
-    /// <summary>A job that merges a twin patch into every matching twin.</summary>
-    public const string ScheduleUpdateTwin = "scheduleUpdateTwin";
-
-    /// <summary>A job that invokes a direct method on every matching device.</summary>
-    public const string ScheduleDeviceMethod = "scheduleDeviceMethod";
-}
-
-/// <summary>The job statuses of jobs v2 (wire literals; <c>cancelled</c> with two l).</summary>
-public static class IoTHubJobStatus
-{
-    /// <summary>Accepted, not started.</summary>
-    public const string Queued = "queued";
-
-    /// <summary>Synonym of queued some hubs send.</summary>
-    public const string Enqueued = "enqueued";
-
-    /// <summary>Waiting for its start time.</summary>
-    public const string Scheduled = "scheduled";
-
-    /// <summary>Running.</summary>
-    public const string Running = "running";
-
-    /// <summary>Finished (per-device failures are counted in the statistics).</summary>
-    public const string Completed = "completed";
-
-    /// <summary>Failed as a whole (e.g. an invalid condition).</summary>
-    public const string Failed = "failed";
-
-    /// <summary>Cancelled.</summary>
-    public const string Cancelled = "cancelled";
-
-    /// <summary>What the hub answers for a job id it does not know.</summary>
-    public const string Unknown = "unknown";
-
-    /// <summary>Every status a job can be filtered on.</summary>
-    public static readonly IReadOnlyList<string> All = [Queued, Enqueued, Scheduled, Running, Completed, Failed, Cancelled, Unknown];
-
-    /// <summary>True for completed, failed and cancelled.</summary>
-    public static bool IsTerminal(string? status) =>
-        string.Equals(status, Completed, StringComparison.OrdinalIgnoreCase)
-        || string.Equals(status, Failed, StringComparison.OrdinalIgnoreCase)
-        || string.Equals(status, Cancelled, StringComparison.OrdinalIgnoreCase);
-}
 
 /// <summary>A jobs-v2 job as the hub reports it (<c>PUT/GET /jobs/v2/{id}</c>, cancel, <c>/jobs/v2/query</c>).</summary>
 public sealed class IoTHubJob
@@ -57,8 +11,8 @@ public sealed class IoTHubJob
     {
         Json = json;
         JobId = JsonFields.GetString(json, "jobId") ?? string.Empty;
-        Type = JsonFields.GetString(json, "type") ?? JsonFields.GetString(json, "jobType") ?? IoTHubJobStatus.Unknown;
-        Status = JsonFields.GetString(json, "status") ?? IoTHubJobStatus.Unknown;
+        Type = JsonFields.GetString(json, "type") ?? JsonFields.GetString(json, "jobType") ?? JobStatuses.Unknown;
+        Status = JsonFields.GetString(json, "status") ?? JobStatuses.Unknown;
         QueryCondition = JsonFields.GetString(json, "queryCondition");
         CreatedTime = JobTimes.Parse(json, "createdTime", "createdDateTimeUtc");
         StartTime = JobTimes.Parse(json, "startTime", "startTimeUtc");
@@ -121,7 +75,7 @@ public sealed class IoTHubJob
     public DeviceJobStatistics Statistics { get; }
 
     /// <summary>True when the job has finished (completed, failed or cancelled).</summary>
-    public bool IsTerminal => IoTHubJobStatus.IsTerminal(Status);
+    public bool IsTerminal => JobStatuses.IsTerminal(Status);
 
     /// <inheritdoc/>
     public override string ToString() => $"Job {JobId} ({Type}, {Status})";
@@ -151,8 +105,8 @@ public sealed class DeviceJobRecord
         DeviceId = JsonFields.GetString(json, "deviceId") ?? string.Empty;
         ModuleId = JsonFields.GetString(json, "moduleId");
         JobId = JsonFields.GetString(json, "jobId") ?? string.Empty;
-        JobType = JsonFields.GetString(json, "jobType") ?? JsonFields.GetString(json, "type") ?? IoTHubJobStatus.Unknown;
-        Status = JsonFields.GetString(json, "status") ?? IoTHubJobStatus.Unknown;
+        JobType = JsonFields.GetString(json, "jobType") ?? JsonFields.GetString(json, "type") ?? JobStatuses.Unknown;
+        Status = JsonFields.GetString(json, "status") ?? JobStatuses.Unknown;
         StartTime = JobTimes.Parse(json, "startTimeUtc", "startTime");
         EndTime = JobTimes.Parse(json, "endTimeUtc", "endTime");
         CreatedTime = JobTimes.Parse(json, "createdDateTimeUtc", "createdTime");
@@ -236,50 +190,13 @@ internal static class JobTimes
         return value.Year <= 1 ? null : value;
     }
 
-    public static string Format(DateTimeOffset value) =>
-        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Shared rules for job requests.</summary>
+/// <summary>Client-side rules for job requests (the wire rules are TwinPS.Protocol's).</summary>
 public static class JobRules
 {
-    /// <summary>Longest job id.</summary>
-    public const int MaxJobIdLength = 64;
-
-    /// <summary>Longest query condition IoT Hub accepts.</summary>
-    public const int MaxConditionLength = 8192;
-
-    /// <summary>How far ahead a job may be scheduled (168 hours).</summary>
-    public static readonly TimeSpan MaxStartDelay = TimeSpan.FromHours(168);
-
     /// <summary>A new job id: a lowercase GUID (the form every hub accepts).</summary>
     public static string NewJobId() => Guid.NewGuid().ToString("D");
-
-    /// <summary>
-    /// Checks a job id: 1–64 characters of lowercase letters, digits, <c>-</c> (and <c>'</c>), the strictest rule a
-    /// hub has been seen to apply.
-    /// </summary>
-    /// <exception cref="ArgumentException">Empty, too long, or another character.</exception>
-    public static void ValidateJobId(string? jobId)
-    {
-        if (string.IsNullOrEmpty(jobId))
-        {
-            throw new ArgumentException("The job id must not be empty.", nameof(jobId));
-        }
-
-        if (jobId.Length > MaxJobIdLength)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The job id is {jobId.Length} characters long; IoT Hub accepts at most {MaxJobIdLength}."), nameof(jobId));
-        }
-
-        foreach (var c in jobId)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '\''))
-            {
-                throw new ArgumentException($"The job id '{jobId}' contains '{c}'; IoT Hub job ids may hold only lowercase letters, digits and '-'.", nameof(jobId));
-            }
-        }
-    }
 
     /// <summary>Checks a query condition (the WHERE clause without <c>WHERE</c>; <c>*</c> for all devices).</summary>
     /// <exception cref="ArgumentException">Empty or too long.</exception>
@@ -290,9 +207,9 @@ public static class JobRules
             throw new ArgumentException("The job's query condition must not be empty; use '*' for every device.", nameof(condition));
         }
 
-        if (condition.Length > MaxConditionLength)
+        if (condition.Length > JobLimits.MaxQueryConditionLength)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The query condition is {condition.Length} characters long; IoT Hub accepts at most {MaxConditionLength}. Target a tag instead of a long id list."), nameof(condition));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The query condition is {condition.Length} characters long; IoT Hub accepts at most {JobLimits.MaxQueryConditionLength}. Target a tag instead of a long id list."), nameof(condition));
         }
     }
 

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 
@@ -24,12 +25,12 @@ public sealed class GetIoTJobCommand : JobCommandBase
 
     /// <summary>Only jobs of this type.</summary>
     [Parameter(ParameterSetName = ListSet)]
-    [ValidateSet(IoTHubJobType.ScheduleUpdateTwin, IoTHubJobType.ScheduleDeviceMethod)]
+    [ValidateSet(JobTypes.ScheduleUpdateTwin, JobTypes.ScheduleDeviceMethod)]
     public string? Type { get; set; }
 
     /// <summary>Only jobs in this status.</summary>
     [Parameter(ParameterSetName = ListSet)]
-    [ValidateSet(IoTHubJobStatus.Queued, IoTHubJobStatus.Scheduled, IoTHubJobStatus.Running, IoTHubJobStatus.Completed, IoTHubJobStatus.Failed, IoTHubJobStatus.Cancelled)]
+    [ValidateSet(JobStatuses.Queued, JobStatuses.Scheduled, JobStatuses.Running, JobStatuses.Completed, JobStatuses.Failed, JobStatuses.Cancelled)]
     public string? Status { get; set; }
 
     /// <summary>Jobs per page requested from the hub (1–100).</summary>
@@ -54,7 +55,7 @@ public sealed class GetIoTJobCommand : JobCommandBase
         }
 
         // Lower-case wire literals, whatever case the user typed (ValidateSet ignores case).
-        string? type = Type is null ? null : (string.Equals(Type, IoTHubJobType.ScheduleDeviceMethod, StringComparison.OrdinalIgnoreCase) ? IoTHubJobType.ScheduleDeviceMethod : IoTHubJobType.ScheduleUpdateTwin);
+        string? type = Type is null ? null : (string.Equals(Type, JobTypes.ScheduleDeviceMethod, StringComparison.OrdinalIgnoreCase) ? JobTypes.ScheduleDeviceMethod : JobTypes.ScheduleUpdateTwin);
         string? status = Status?.ToLowerInvariant();
         try
         {

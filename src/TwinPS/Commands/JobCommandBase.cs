@@ -16,12 +16,12 @@ public abstract class JobCommandBase : TwinCommandBase
     {
         try
         {
-            JobRules.ValidateJobId(jobId);
+            TwinPS.Protocol.IdentityRules.ValidateJobId(jobId);
             return true;
         }
-        catch (ArgumentException ex)
+        catch (TwinPS.Protocol.IoTHubProtocolException ex)
         {
-            WriteErrorSafe(ErrorRecords.InvalidInput("ArgumentInvalid", ex.Message, jobId));
+            WriteErrorSafe(ErrorRecords.FromException(ex, null, null).WithTarget(jobId));
             return false;
         }
     }

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 
@@ -88,7 +89,7 @@ public sealed class WaitIoTJobCommand : JobCommandBase
                     {
                         waiting.Remove(entry);
                         WriteProgressSafe(new ProgressRecord(entry.Activity, "Wait-IoTJob " + entry.Id, job.Status) { RecordType = ProgressRecordType.Completed });
-                        if (string.Equals(job.Status, IoTHubJobStatus.Failed, StringComparison.OrdinalIgnoreCase))
+                        if (string.Equals(job.Status, JobStatuses.Failed, StringComparison.OrdinalIgnoreCase))
                         {
                             WriteWarningSafe($"Job '{job.JobId}' failed: {job.FailureReason ?? job.StatusMessage ?? "the hub gave no reason"}.");
                         }
