@@ -253,6 +253,26 @@ Describe 'Invoke-IoTDeviceMethod failures' {
     }
 }
 
+Describe 'Waiting on several sessions' {
+    It 'Wait-IoTDeviceMethod and Wait-IoTTwinDesired return what every session holds, not one per ready moment' {
+        $devices = @(New-MethodDevice; New-MethodDevice)
+        $sessions = @($devices | ForEach-Object { Connect-MethodDevice $_ })
+        try {
+            $null = Invoke-IoTDeviceMethod -DeviceId $devices.Id -MethodName queued -ResponseTimeout 5 -ThrottleLimit 2 -ErrorVariable timeouts -ErrorAction SilentlyContinue
+            $timeouts | Should -HaveCount 2
+            foreach ($d in $devices) { Set-IoTTwinDesired -DeviceId $d.Id -Desired @{ both = $d.Id } -Confirm:$false }
+            # Both sessions already hold an item when the waits start.
+            $deadline = [DateTime]::UtcNow.AddSeconds(15)
+            while (($sessions | Where-Object PendingDesiredCount -lt 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $calls = @(Wait-IoTDeviceMethod -Session $sessions -Count 2 -Timeout 10)
+            ($calls.DeviceId | Sort-Object) | Should -Be ($devices.Id | Sort-Object)
+            $patches = @(Wait-IoTTwinDesired -Session $sessions -Count 2 -Timeout 10)
+            ($patches.DeviceId | Sort-Object) | Should -Be ($devices.Id | Sort-Object)
+        }
+        finally { $sessions | Disconnect-IoTDevice }
+    }
+}
+
 Describe 'Module identities and module sessions' {
     It 'New-IoTModule, Get-IoTModule (one and all), Remove-IoTModule' {
         $device = New-MethodDevice

@@ -92,7 +92,7 @@ public abstract class JobStartCommandBase : TwinCommandBase
         if (whatIf)
         {
             description += await DescribeMatchesAsync(condition, cancellationToken).ConfigureAwait(false)
-                + Environment.NewLine + "Request: PUT /jobs/v2/" + jobId + " " + body.ToJsonString();
+                + "; request: PUT /jobs/v2/" + jobId + " " + body.ToJsonString();
         }
 
         if (!await InvokeOnPipelineThreadAsync(() => ShouldProcess(description, $"{Action} '{jobId}' for devices where {condition}?", Action)).ConfigureAwait(false))

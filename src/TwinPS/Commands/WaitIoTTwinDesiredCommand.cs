@@ -67,19 +67,22 @@ public sealed class WaitIoTTwinDesiredCommand : DeviceSessionCommandBase
         }
 
         var written = 0;
-        var waits = new Dictionary<Task<bool>, DeviceSession>();
+        // A list, not a dictionary keyed by task: a wait that completes at once is the one cached Task<bool>(true),
+        // shared by every session that already holds items.
+        var waits = new List<(Task<bool> Ready, DeviceSession Session)>();
         foreach (var session in _sessions)
         {
-            waits[session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask()] = session;
+            waits.Add((session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask(), session));
         }
 
         try
         {
             while (written < wanted && waits.Count > 0)
             {
-                var ready = await Task.WhenAny(waits.Keys).ConfigureAwait(false);
-                var session = waits[ready];
-                waits.Remove(ready);
+                var ready = await Task.WhenAny(waits.Select(w => w.Ready)).ConfigureAwait(false);
+                var index = waits.FindIndex(w => ReferenceEquals(w.Ready, ready));
+                var session = waits[index].Session;
+                waits.RemoveAt(index);
                 if (!await ready.ConfigureAwait(false))
                 {
                     WriteErrorSafe(SessionClosed(session));
@@ -92,7 +95,7 @@ public sealed class WaitIoTTwinDesiredCommand : DeviceSessionCommandBase
                     written++;
                 }
 
-                waits[session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask()] = session;
+                waits.Add((session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask(), session));
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
