@@ -7,7 +7,9 @@
     Called by tools/Demo.ps1 once the hub is started and connected (Connect-IoTHub). A device connects over MQTT,
     reports its temperature and connectivity, receives the desired-property patch the back end sets (both as a
     PowerShell event and through Wait-IoTTwinDesired), acknowledges it in its reported properties, and the back end
-    finds it with Search-IoTTwin on properties.reported. Throws if any step does not behave as shown.
+    finds it with Search-IoTTwin on properties.reported. Then the device answers a 'reboot' direct method that the back
+    end invokes (Wait-IoTDeviceMethod, Send-IoTDeviceMethodResponse, Invoke-IoTDeviceMethod). Throws if any step does not
+    behave as shown.
 
 .PARAMETER DeviceId
     The device to act as (created if it does not exist).
@@ -96,6 +98,35 @@ $device | Update-IoTTwinReported -Reported @{
         @{ Name = 'SendFrequency'; Expression = { $_.Reported.telemetryConfig.sendFrequency } },
         @{ Name = 'AckedDesiredVersion'; Expression = { $_.Reported.telemetryConfig.desiredVersion } },
         DesiredVersion, ReportedVersion | Show
+
+    Write-Step 'Device: answer direct methods (a loop in a thread job, as a device process would run it)' @'
+$answering = Start-ThreadJob {
+    param($session)
+    $session | Wait-IoTDeviceMethod -Count 1 -Timeout 60 | ForEach-Object {
+        $_ | Send-IoTDeviceMethodResponse -Status 200 -Payload @{ rebooting = $true; inSeconds = $_.Payload.delaySeconds }
+    }
+} -ArgumentList $device
+'@
+    $modulePath = Join-Path (Get-Module TwinPS).ModuleBase 'TwinPS.psd1'
+    $answering = Start-ThreadJob {
+        param($modulePath, $session)
+        Import-Module $modulePath
+        $session | Wait-IoTDeviceMethod -Count 1 -Timeout 60 | ForEach-Object {
+            $_ | Send-IoTDeviceMethodResponse -Status 200 -Payload @{ rebooting = $true; inSeconds = $_.Payload.delaySeconds }
+            "  device: answered '$($_.MethodName)' (request $($_.RequestId))"
+        }
+    } -ArgumentList $modulePath, $device
+    try {
+        Write-Step 'Back end: invoke the reboot method on the device' "Invoke-IoTDeviceMethod -DeviceId $DeviceId -MethodName reboot -Payload @{ delaySeconds = 5 }"
+        $result = Invoke-IoTDeviceMethod -DeviceId $DeviceId -MethodName reboot -Payload @{ delaySeconds = 5 } -ResponseTimeout 30 -Confirm:$false
+        $answered = $answering | Receive-Job -Wait -ErrorAction Stop
+        $answered | ForEach-Object { Write-Host $_ }
+        if ($result.Status -ne 200 -or -not $result.Payload.rebooting) { throw "The device did not answer the reboot method as expected: $($result | Out-String)" }
+        $result | Select-Object DeviceId, MethodName, Status, @{ Name = 'Payload'; Expression = { $_.PayloadJson() } } | Show
+    }
+    finally {
+        $answering | Remove-Job -Force
+    }
 }
 finally {
     Write-Step 'Device: disconnect' '$device | Disconnect-IoTDevice'

@@ -7,7 +7,9 @@
     Starts the bundled emulator (in memory), connects to it, creates eight devices in two plants (Redmond43 and
     Seattle12), lets some of them report their connectivity over MQTT as real devices do, and then runs the quick
     start: update tags and desired properties in one ETag-guarded patch (Get-IoTTwin | Update-IoTTwin), show what an
-    ETag conflict looks like, query the Redmond43 plant, query its cellular devices, and count devices per plant.
+    ETag conflict looks like, query the Redmond43 plant, query its cellular devices, count devices per plant, and hand
+    a plant-wide twin update to the hub's job engine (scheduled, waited on with progress). The device half then
+    answers a 'reboot' direct method.
     The emulator is stopped at the end, whatever happens. Exits non-zero if any step fails.
 
     Run it with 'dotnet pwsh -NoProfile -File ./build.ps1 Demo', which builds the module first.
@@ -127,6 +129,22 @@ Get-IoTTwin -DeviceId myDeviceId |
     $countQuery = 'SELECT tags.location.plant AS plant, COUNT() AS devices FROM devices GROUP BY tags.location.plant'
     Write-Step 'Count devices per plant' "Search-IoTTwin -Query '$countQuery'"
     Search-IoTTwin -Query $countQuery | Sort-Object plant | Show
+
+    Write-Step 'Hand the whole Redmond43 plant to the hub''s job engine: a scheduled twin update, waited on with progress' @'
+$job = Start-IoTTwinUpdateJob -TagFilter @{ 'location.plant' = 'Redmond43' } `
+           -Desired @{ telemetryConfig = @{ sendFrequency = '15m' } } -StartTime (Get-Date).AddSeconds(3) -MaxExecutionTime '00:10:00'
+$job | Wait-IoTJob
+'@
+    $job = Start-IoTTwinUpdateJob -TagFilter @{ 'location.plant' = 'Redmond43' } `
+        -Desired @{ telemetryConfig = @{ sendFrequency = '15m' } } -StartTime ([DateTimeOffset]::Now.AddSeconds(3)) -MaxExecutionTime '00:10:00' -Confirm:$false
+    $job | Select-Object JobId, Type, Status, StartTime, QueryCondition | Show
+    $done = $job | Wait-IoTJob -PollInterval 1 -Timeout 120
+    if (-not $done -or $done.Status -ne 'completed') { throw "The plant job did not complete: $($done | Out-String)" }
+    $done | Select-Object JobId, Status, DeviceCount, SucceededCount, FailedCount, StartTime, EndTime | Show
+    Write-Host 'PS> $job | Get-IoTJobDevice' -ForegroundColor DarkGray
+    $done | Get-IoTJobDevice | Sort-Object DeviceId | Select-Object DeviceId, Status, EndTime | Show
+    $stale = @(Search-IoTTwin -Tag @{ 'location.plant' = 'Redmond43' } | Where-Object { $_.Desired.telemetryConfig.sendFrequency -ne '15m' })
+    if ($stale) { throw "The job left $($stale.Count) Redmond43 twins without the new send frequency." }
 
     # --- Device half (tools/Demo.Device.ps1, owned by the device side) --------------------------------------------
     # A device connects, reports temperature and connectivity, receives the desired patch the back end sets,
