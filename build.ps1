@@ -164,6 +164,11 @@ function Invoke-Bench {
         '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
         '-BenchmarkDll', (Join-Path $Root "tests/TwinPS.Benchmarks/bin/$Configuration/net8.0/TwinPS.Benchmarks.dll"),
         '-Output', $doc)
+    Write-Step 'Jobs and direct-methods benchmark'
+    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-JobsMethods.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
+        '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
+        '-Output', $doc)
 }
 
 function Invoke-Package {

@@ -428,7 +428,7 @@ async function deviceSteps() {
   });
 
   // TwinPS's own device and back end against the official SDKs (tests/conformance/twinps-cross.js).
-  await require('./twinps-cross').crossSteps({ step, fail, serviceClient, registry, client, deviceA, deviceB, endpoint, mqttPort, serviceConnectionString });
+  await require('./twinps-cross').crossSteps({ step, fail, serviceClient, registry, deviceClient: () => client, deviceA, deviceB, endpoint, mqttPort, serviceConnectionString });
 
   await step('device-invalid-reported-key-rejected', async () => {
     // The hub answers on $iothub/twin/res/400 with an error body; the SDK turns its message into the error.

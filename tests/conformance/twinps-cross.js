@@ -37,7 +37,7 @@ function runPwsh(script, args, onLine) {
   return { child, exited };
 }
 
-async function crossSteps({ step, fail, serviceClient, registry, client, deviceA, deviceB, endpoint, mqttPort, serviceConnectionString }) {
+async function crossSteps({ step, fail, serviceClient, registry, deviceClient, deviceA, deviceB, endpoint, mqttPort, serviceConnectionString }) {
   const caPath = process.env.NODE_EXTRA_CA_CERTS;
 
   await step('twinps-device-answers-official-service-sdk', async () => {
@@ -63,6 +63,9 @@ async function crossSteps({ step, fail, serviceClient, registry, client, deviceA
 
   await step('twinps-invokes-official-device-sdk', async () => {
     if (!fs.existsSync(modulePath)) fail(`the built TwinPS module is missing at ${modulePath} (build first)`);
+    // The official device client is opened by an earlier step: read it when this step runs.
+    const client = deviceClient();
+    if (!client) fail('the official-SDK device is not connected (device-connect-mqtt failed)');
     let calls = 0;
     client.onDeviceMethod('twinpsPing', (request, response) => {
       calls += 1;

@@ -1,0 +1,181 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Jobs and direct-methods benchmark (not a test): a twin-update job over N devices beside the same update by a
+    Search-IoTTwin | Set-IoTTwinDesired -ThrottleLimit 16 pipeline, the direct-method round trip, and
+    Invoke-IoTDeviceMethod on M connected TwinPS devices with -ThrottleLimit 16.
+.DESCRIPTION
+    Runs in this pwsh with the built module against one emulator process with a durable data folder (a temporary
+    folder, removed at the end). Devices answering methods are TwinPS device sessions in this process, answered by
+    thread jobs running Wait-IoTDeviceMethod | Send-IoTDeviceMethodResponse. Rewrites the block between the
+    jobs-methods-benchmark markers of the output file; every figure and note comes from this run.
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/TwinPS/TwinPS.psd1'),
+    [string] $EmulatorDll = (Join-Path $PSScriptRoot '../out/TwinPS/emulator/TwinPS.Emulator.dll'),
+    [string] $Output = (Join-Path $PSScriptRoot '../docs/benchmarks.md'),
+    [ValidateRange(100, 100000)] [int] $Devices = 10000,
+    [ValidateRange(10, 5000)] [int] $MethodDevices = 1000,
+    [ValidateRange(20, 10000)] [int] $RoundTrips = 300,
+    [ValidateRange(1, 8)] [int] $Answerers = 4
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$ModulePath = (Resolve-Path $ModulePath).Path
+$EmulatorDll = (Resolve-Path $EmulatorDll).Path
+Import-Module $ModulePath -Force
+
+function Get-LoadAverage { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' }
+
+function Get-LoadDescription([string] $Load) {
+    $first = [double]::Parse(($Load -split ' ')[0], [Globalization.CultureInfo]::InvariantCulture)
+    if ($first -le [Environment]::ProcessorCount) { "quiet: 1-minute load $(($Load -split ' ')[0]) ≤ $([Environment]::ProcessorCount) CPUs" }
+    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, other work shared the machine" }
+}
+
+function Get-ProcessMemory([int] $ProcessId) {
+    # VmRSS now and VmHWM (peak resident set) of a process, in MB.
+    $status = Get-Content "/proc/$ProcessId/status"
+    $kb = { param($name) [double]((($status | Where-Object { $_ -like "${name}:*" }) -split '\s+')[1]) }
+    [pscustomobject]@{ RssMB = [math]::Round((& $kb 'VmRSS') / 1024); PeakMB = [math]::Round((& $kb 'VmHWM') / 1024) }
+}
+
+function Get-Percentile([double[]] $Values, [double] $P) {
+    $s = @($Values | Sort-Object)
+    $s[[math]::Clamp([int][math]::Ceiling($P / 100 * $s.Count) - 1, 0, $s.Count - 1)]
+}
+
+function Start-Answerers($Sessions, [int] $Count, [int] $Calls) {
+    # $Count thread jobs, each answering $Calls calls per session of its share of $Sessions.
+    $chunk = [math]::Ceiling($Sessions.Count / $Count)
+    for ($i = 0; $i -lt $Sessions.Count; $i += $chunk) {
+        $share = @($Sessions[$i..([math]::Min($i + $chunk, $Sessions.Count) - 1)])
+        Start-ThreadJob -ArgumentList $ModulePath, $share, ($share.Count * $Calls) -ScriptBlock {
+            param($modulePath, $sessions, $calls)
+            Import-Module $modulePath
+            Wait-IoTDeviceMethod -Session $sessions -Count $calls -Timeout 900 | Send-IoTDeviceMethodResponse -Status 200 -Payload @{ ok = $true }
+        }
+    }
+}
+
+$inv = [Globalization.CultureInfo]::InvariantCulture
+$data = Join-Path ([IO.Path]::GetTempPath()) ('twinps-jobs-bench-' + [guid]::NewGuid().ToString('N'))
+$psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+foreach ($a in @($EmulatorDll, '--https-port', '0', '--mqtt-port', '0', '--data', $data)) { $psi.ArgumentList.Add($a) }
+$psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+$emulator = [Diagnostics.Process]::Start($psi)
+$null = $emulator.StandardError.ReadToEndAsync()
+$ready = $emulator.StandardOutput.ReadLine() | ConvertFrom-Json
+$null = $emulator.StandardOutput.ReadToEndAsync()
+$results = [Collections.Generic.List[object]]::new()
+$notes = [Collections.Generic.List[string]]::new()
+$sessions = @()
+$firstLoad = Get-LoadAverage
+try {
+    $null = Connect-IoTHub -ConnectionString $ready.serviceConnectionString -CACertificatePath $ready.caCertificatePath
+    $ids = @(1..$Devices | ForEach-Object { 'jb-{0:d6}' -f $_ })
+    Write-Host "Creating $Devices devices"
+    $null = New-IoTDevice -DeviceId $ids
+
+    # 1. The hub's job engine.
+    $load = Get-LoadAverage
+    $before = Get-ProcessMemory $emulator.Id
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $job = Start-IoTTwinUpdateJob -Condition '*' -Desired @{ benchRound = 'job' } -MaxExecutionTime '01:00:00'
+    do { Start-Sleep -Milliseconds 100; $job = Get-IoTJob -JobId $job.JobId } until ($job.IsFinished)
+    $sw.Stop()
+    $after = Get-ProcessMemory $emulator.Id
+    $jobSeconds = $sw.Elapsed.TotalSeconds
+    $results.Add([pscustomobject]@{ Name = "Twin-update job over $Devices devices: PUT to completed (Start-IoTTwinUpdateJob, GET every 100 ms)"; Value = ('{0:N1} s ({1:N0} twins/s; {2} succeeded, {3} failed, status {4})' -f $jobSeconds, ($job.SucceededCount / $jobSeconds), $job.SucceededCount, $job.FailedCount, $job.Status); Load = $load })
+    $results.Add([pscustomobject]@{ Name = 'Emulator memory during the job (resident now / peak of the process so far)'; Value = ('{0} MB / {1} MB (before the job {2} MB)' -f $after.RssMB, $after.PeakMB, $before.RssMB); Load = $load })
+
+    # 2. The same update as a pipeline from this session.
+    $load = Get-LoadAverage
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    Search-IoTTwin -Query 'SELECT * FROM devices' | Set-IoTTwinDesired -Desired @{ benchRound = 'pipeline' } -ThrottleLimit 16 -ErrorVariable pipelineErrors -ErrorAction SilentlyContinue
+    $sw.Stop()
+    $pipelineSeconds = $sw.Elapsed.TotalSeconds
+    $check = @(Search-IoTTwin -Query "SELECT COUNT() AS n FROM devices WHERE properties.desired.benchRound = 'pipeline'")[0].n
+    $results.Add([pscustomobject]@{ Name = "Same update by Search-IoTTwin | Set-IoTTwinDesired -ThrottleLimit 16 over $Devices twins"; Value = ('{0:N1} s ({1:N0} twins/s; {2} updated, {3} errors)' -f $pipelineSeconds, ($check / $pipelineSeconds), $check, @($pipelineErrors).Count); Load = $load })
+
+    # 3. Round trip of one direct method on loopback.
+    $key = (Get-IoTDeviceConnectionString -DeviceId $ids[0] -WarningAction SilentlyContinue)
+    $one = Connect-IoTDevice -ConnectionString $key -MqttPort $ready.mqttPort -CACertificatePath $ready.caCertificatePath
+    $sessions += $one
+    $answer = @(Start-Answerers @($one) 1 ($RoundTrips + 5))
+    foreach ($i in 1..5) { $null = Invoke-IoTDeviceMethod -DeviceId $ids[0] -MethodName warmup }
+    $load = Get-LoadAverage
+    $times = [Collections.Generic.List[double]]::new()
+    foreach ($i in 1..$RoundTrips) {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $r = Invoke-IoTDeviceMethod -DeviceId $ids[0] -MethodName ping -Payload @{ i = $i }
+        $sw.Stop()
+        if ($r.Status -ne 200) { throw "call $i answered $($r.Status)" }
+        $times.Add($sw.Elapsed.TotalMilliseconds)
+    }
+    $answer | Wait-Job -Timeout 60 | Out-Null; $answer | Remove-Job -Force
+    $results.Add([pscustomobject]@{ Name = "Direct-method round trip, $RoundTrips sequential calls (Invoke-IoTDeviceMethod → HTTPS → emulator → MQTT → TwinPS device loop → back)"; Value = ('p50 {0:N1} ms, p99 {1:N1} ms' -f (Get-Percentile $times 50), (Get-Percentile $times 99)); Load = $load })
+
+    # 4. One call on each of M connected devices.
+    $methodIds = @($ids[1..$MethodDevices])
+    Write-Host "Connecting $MethodDevices device sessions"
+    $load = Get-LoadAverage
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $connectionStrings = @(Get-IoTDeviceConnectionString -DeviceId $methodIds -WarningAction SilentlyContinue)
+    $many = @($connectionStrings | ForEach-Object { Connect-IoTDevice -ConnectionString $_ -MqttPort $ready.mqttPort -CACertificatePath $ready.caCertificatePath })
+    $sw.Stop()
+    $sessions += $many
+    $notes.Add(('Connecting the {0} device sessions one after the other (Get-IoTDeviceConnectionString | Connect-IoTDevice) took {1:N1} s; {2} are Connected.' -f $MethodDevices, $sw.Elapsed.TotalSeconds, @($many | Where-Object Status -eq 'Connected').Count))
+    $answer = @(Start-Answerers $many $Answerers 1)
+    $load = Get-LoadAverage
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $answers = @(Invoke-IoTDeviceMethod -DeviceId $methodIds -MethodName ping -ThrottleLimit 16 -ErrorVariable methodErrors -ErrorAction SilentlyContinue)
+    $sw.Stop()
+    $ok = @($answers | Where-Object Status -eq 200).Count
+    $answer | Wait-Job -Timeout 60 | Out-Null; $answer | Remove-Job -Force
+    $codes = (@($methodErrors) | Group-Object { $_.FullyQualifiedErrorId.Split(',')[0] } | ForEach-Object { "$($_.Count) $($_.Name)" }) -join ', '
+    $results.Add([pscustomobject]@{ Name = "Invoke-IoTDeviceMethod on $MethodDevices connected devices, -ThrottleLimit 16 ($Answerers thread jobs answer for the devices)"; Value = ('{0:N1} s, {1:N0} calls/s; {2} answered 200, {3} errors{4}' -f $sw.Elapsed.TotalSeconds, ($ok / $sw.Elapsed.TotalSeconds), $ok, @($methodErrors).Count, $(if ($codes) { " ($codes)" } else { '' })); Load = $load })
+
+    $ratio = $pipelineSeconds / $jobSeconds
+    $notes.Add(('The job engine updated {0} twins in {1:N1} s, the pipeline from this session in {2:N1} s: the job took {3:N2} times the pipeline''s time. The emulator runs a twin job 8 devices at a time with a durable commit per device; the pipeline ran 16 PATCH requests at a time, each ETag-guarded.' -f $Devices, $jobSeconds, $pipelineSeconds, (1 / $ratio)))
+    $notes.Add(('Not measured, computed from the published S1 rates: the emulator ran without --tier, so neither path was throttled. On an S1 hub the jobs device-operations throttle (10 devices/s) puts the same {0} twins at about {1:N0} s as a job, and the twin-update throttle (50/s) at least {2:N0} s as a pipeline; the job needs no client connected while it runs.' -f $Devices, ($Devices / 10), ($Devices / 50)))
+}
+finally {
+    $sessions | Disconnect-IoTDevice -ErrorAction SilentlyContinue
+    Disconnect-IoTHub
+    if (-not $emulator.HasExited) { & kill -TERM $emulator.Id 2>$null; if (-not $emulator.WaitForExit(15000)) { $emulator.Kill($true) } }
+    Remove-Item -Recurse -Force $data -ErrorAction SilentlyContinue
+}
+
+$lastLoad = Get-LoadAverage
+$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
+$mem = ((Get-Content /proc/meminfo | Where-Object { $_ -like 'MemTotal*' }) -split ':', 2)[1].Trim()
+$sb = [Text.StringBuilder]::new()
+$null = $sb.AppendLine('## Jobs and direct methods')
+$null = $sb.AppendLine()
+$null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-JobsMethods.ps1`` (``dotnet pwsh -NoProfile -File ./build.ps1 Bench``), in one run. " -f [datetime]::UtcNow) +
+    'The cmdlets ran in one pwsh with the built module from out/TwinPS; the emulator ran as its own process with a **durable** data folder (a fresh temporary folder) on the same machine. ' +
+    'The devices that answer methods are TwinPS device sessions (MQTT over TLS) in the same pwsh, answered by thread jobs running Wait-IoTDeviceMethod | Send-IoTDeviceMethodResponse.')
+$null = $sb.AppendLine()
+$null = $sb.AppendLine(('Machine: {0} CPUs ({1}), {2} memory, .NET {3} on {4}, PowerShell {5}. ' -f [Environment]::ProcessorCount, $cpu, $mem, [Environment]::Version, [Runtime.InteropServices.RuntimeInformation]::OSDescription, $PSVersionTable.PSVersion) +
+    ('The last column is the load average (1/5/15 min) just before each measurement; at the start it was {0} ({1}), at the end {2} ({3}).' -f $firstLoad, (Get-LoadDescription $firstLoad), $lastLoad, (Get-LoadDescription $lastLoad)))
+$null = $sb.AppendLine()
+$null = $sb.AppendLine('| Measurement | Result | Goal | Met | Load average when it started (1/5/15 min) |')
+$null = $sb.AppendLine('|---|---|---|---|---|')
+foreach ($r in $results) { $null = $sb.AppendLine("| $($r.Name -replace '\|', '\|') | $($r.Value) | — (no goal set) | — | $($r.Load) |") }
+$null = $sb.AppendLine()
+$null = $sb.AppendLine('What this run shows:')
+$null = $sb.AppendLine()
+foreach ($note in $notes) { $null = $sb.AppendLine("- $note") }
+$section = $sb.ToString()
+Write-Host $section
+
+$start = '<!-- jobs-methods-benchmark:start -->'; $end = '<!-- jobs-methods-benchmark:end -->'
+$block = "$start`n$section$end`n"
+$text = if (Test-Path $Output) { Get-Content -Raw $Output } else { "# Benchmarks`n`n" }
+$a = $text.IndexOf($start); $b = $text.IndexOf($end)
+$text = if ($a -ge 0 -and $b -gt $a) { $text.Substring(0, $a) + $block + $text.Substring($b + $end.Length).TrimStart("`n") } else { $text.TrimEnd("`n") + "`n`n" + $block }
+Set-Content -Path $Output -Value $text -NoNewline
+Write-Host "Results written to $Output"
