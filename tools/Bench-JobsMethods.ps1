@@ -48,16 +48,22 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 }
 
 function Start-Answerers($Sessions, [int] $Count, [int] $Calls) {
-    # $Count thread jobs, each answering $Calls calls per session of its share of $Sessions.
+    # $Count thread jobs, each answering $Calls calls per session of its share of $Sessions; returns once every job
+    # has imported the module (so thread start-up is not timed as part of the calls).
     $chunk = [math]::Ceiling($Sessions.Count / $Count)
-    for ($i = 0; $i -lt $Sessions.Count; $i += $chunk) {
-        $share = @($Sessions[$i..([math]::Min($i + $chunk, $Sessions.Count) - 1)])
-        Start-ThreadJob -ArgumentList $ModulePath, $share, ($share.Count * $Calls) -ScriptBlock {
-            param($modulePath, $sessions, $calls)
+    $shares = [Collections.Generic.List[object]]::new()
+    for ($i = 0; $i -lt $Sessions.Count; $i += $chunk) { $shares.Add(@($Sessions[$i..([math]::Min($i + $chunk, $Sessions.Count) - 1)])) }
+    $ready = [Threading.CountdownEvent]::new($shares.Count)
+    $jobs = foreach ($share in $shares) {
+        Start-ThreadJob -ArgumentList $ModulePath, $share, ($share.Count * $Calls), $ready -ScriptBlock {
+            param($modulePath, $sessions, $calls, $ready)
             Import-Module $modulePath
+            $null = $ready.Signal()
             Wait-IoTDeviceMethod -Session $sessions -Count $calls -Timeout 900 | Send-IoTDeviceMethodResponse -Status 200 -Payload @{ ok = $true }
         }
     }
+    if (-not $ready.Wait([TimeSpan]::FromMinutes(2))) { throw 'The answering thread jobs did not start within 2 minutes.' }
+    $jobs
 }
 
 $inv = [Globalization.CultureInfo]::InvariantCulture
@@ -116,7 +122,7 @@ try {
         $times.Add($sw.Elapsed.TotalMilliseconds)
     }
     $answer | Wait-Job -Timeout 60 | Out-Null; $answer | Remove-Job -Force
-    $results.Add([pscustomobject]@{ Name = "Direct-method round trip, $RoundTrips sequential calls (Invoke-IoTDeviceMethod → HTTPS → emulator → MQTT → TwinPS device loop → back)"; Value = ('p50 {0:N1} ms, p99 {1:N1} ms' -f (Get-Percentile $times 50), (Get-Percentile $times 99)); Load = $load })
+    $results.Add([pscustomobject]@{ Name = "Direct-method round trip, $RoundTrips sequential calls (Invoke-IoTDeviceMethod → HTTPS → emulator → MQTT → TwinPS device loop → back)"; Value = ('p50 {0:N1} ms, p99 {1:N1} ms (mean {2:N1} ms, max {3:N1} ms)' -f (Get-Percentile $times 50), (Get-Percentile $times 99), ($times | Measure-Object -Average).Average, ($times | Measure-Object -Maximum).Maximum); Load = $load })
 
     # 4. One call on each of M connected devices.
     $methodIds = @($ids[1..$MethodDevices])
