@@ -18,19 +18,44 @@
 
 .EXAMPLE
     dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 Test
+
+.PARAMETER Task
+    Build (default), Test, Emulator, Demo, Bench or Package.
+
+.PARAMETER Configuration
+    Release (default) or Debug.
+
+.NOTES
+    Every other argument goes to the task (for Emulator: to the emulator), with or without a '--' before it:
+    ./build.ps1 Emulator -- --https-port 8443 --mqtt-port 8883 --data ./hub-data
+    The arguments are read by hand, not by a param() block: 'pwsh -File' hands a script arguments such as
+    '--mqtt-port' as parameter names, and PowerShell's binder then stops with "parameter name '' is ambiguous".
 #>
-[CmdletBinding()]
-param(
-    [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Emulator', 'Demo', 'Bench', 'Package')]
-    [string] $Task = 'Build',
 
-    [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release',
-
-    [Parameter(ValueFromRemainingArguments)]
-    [string[]] $TaskArguments
-)
+$Task = 'Build'
+$Configuration = 'Release'
+$TaskArguments = [System.Collections.Generic.List[string]]::new()
+$taskSeen = $false
+for ($i = 0; $i -lt $args.Count; $i++) {
+    $arg = [string] $args[$i]
+    if ($arg -match '^-(Task|Configuration)(:(.*))?$' -and -not $TaskArguments.Count) {
+        $value = if ($Matches[3]) { $Matches[3] } elseif ($i + 1 -lt $args.Count) { [string] $args[++$i] } else { '' }
+        if ($Matches[1] -eq 'Task') { $Task = $value; $taskSeen = $true } else { $Configuration = $value }
+    }
+    elseif ($arg -eq '--' -and -not $TaskArguments.Count) { continue }
+    elseif (-not $taskSeen -and -not $TaskArguments.Count -and $arg -notlike '-*') { $Task = $arg; $taskSeen = $true }
+    else { $TaskArguments.Add($arg) }
+}
+$tasks = 'Build', 'Test', 'Emulator', 'Demo', 'Bench', 'Package'
+if ($Task -notin $tasks) { throw "Unknown task '$Task'. Tasks: $($tasks -join ', ')." }
+if ($Configuration -notin 'Debug', 'Release') { throw "Unknown configuration '$Configuration': Debug or Release." }
+$Task = $tasks | Where-Object { $_ -eq $Task }  # canonical spelling
+$TaskArguments = $TaskArguments.ToArray()
+if ($env:TWINPS_BUILD_PARSE_ONLY -eq '1') {
+    # For the tests of this argument handling: show what was understood and do nothing.
+    [pscustomobject]@{ Task = $Task; Configuration = $Configuration; TaskArguments = $TaskArguments } | ConvertTo-Json -Compress
+    exit 0
+}
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest

@@ -139,9 +139,20 @@ function Get-PositionText($Meta, [string] $SetName) {
         if ($p.Position -ge 0) { return [string]$p.Position }
         return 'named'
     }
-    $positions = @($Meta.Positions | Where-Object { $_ -ge 0 })
-    if ($positions.Count -eq 1 -and $Meta.Positions.Count -eq 1) { return [string]$positions[0] }
-    return 'named'
+    # Across sets: the one position all its sets share, else each position with the sets it holds in (a parameter
+    # that is positional in some sets only must not read 'named', since it binds by position there).
+    if ($Meta.Positions.Count -eq 1) {
+        $only = @($Meta.Positions)[0]
+        if ($only -ge 0) { return [string]$only }
+        return 'named'
+    }
+    $parts = foreach ($set in $script:currentCommand.ParameterSets) {
+        $p = $set.Parameters | Where-Object Name -EQ $Meta.Name
+        if ($null -eq $p) { continue }
+        [pscustomobject]@{ Position = $(if ($p.Position -ge 0) { [string]$p.Position } else { 'named' }); Set = $set.Name }
+    }
+    $grouped = $parts | Group-Object Position | Sort-Object @{ Expression = { if ($_.Name -eq 'named') { [int]::MaxValue } else { [int]$_.Name } } }
+    return ($grouped | ForEach-Object { "$($_.Name) ($(@($_.Group.Set) -join ', '))" }) -join '; '
 }
 
 # --- import the built module -------------------------------------------------------------------------------

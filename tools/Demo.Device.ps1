@@ -57,8 +57,8 @@ try {
     $device | Get-IoTDeviceTwin | Format-List | Out-String -Width 160 | ForEach-Object { Write-Host $_.Trim() }
 
     Write-Step 'Device: report temperature and connectivity' "`$device | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru"
-    $reportedVersion = $device | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru
-    Write-Host "  reported version is now $reportedVersion"
+    $reported = $device | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru
+    Write-Host "  reported version is now $($reported.ReportedVersion)"
 
     Write-Step 'Device: listen for desired-property patches with a PowerShell event' 'Register-ObjectEvent -InputObject $device -EventName DesiredPropertiesReceived -SourceIdentifier DemoDesired'
     $null = Register-ObjectEvent -InputObject $device -EventName DesiredPropertiesReceived -SourceIdentifier DemoDesired

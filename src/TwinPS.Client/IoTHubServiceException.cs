@@ -84,7 +84,10 @@ public sealed class IoTHubServiceException : Exception
         get
         {
             var message = base.Message;
-            return QueryDiagnosis is null ? message : message + " Query error: " + QueryDiagnosis;
+            // A hub that already names the offending token (the emulator uses the same parser) is not repeated.
+            return QueryDiagnosis is null || message.Contains(QueryDiagnosis, StringComparison.Ordinal)
+                ? message
+                : message + " Query error: " + QueryDiagnosis;
         }
     }
 

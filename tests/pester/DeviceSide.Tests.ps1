@@ -36,8 +36,14 @@ Describe 'Device side: the seed scenario across both halves' {
         $twin.DesiredVersion | Should -Be 1 -Because 'a new twin has had no desired patch yet'
         $before = $twin.ReportedVersion
 
-        $version = $session | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru
-        $version | Should -Be ($before + 1)
+        $update = $session | Update-IoTTwinReported -Reported @{ temperature = 21.5; connectivity = 'cellular' } -PassThru
+        # An object, not a bare number: which device reported what, and the version it got.
+        $update | Should -HaveCount 1
+        $update.pstypenames[0] | Should -Be 'TwinPS.ReportedUpdate'
+        $update.DeviceId | Should -Be $device.Id
+        $update.ReportedVersion | Should -Be ($before + 1)
+        $update.Patch.connectivity | Should -BeExactly 'cellular'
+        $update.Patch.temperature | Should -Be 21.5
 
         Set-IoTTwinDesired -DeviceId $device.Id -Desired @{ telemetryInterval = 5 } -Confirm:$false
         $patch = Wait-IoTTwinDesired -Session $session -Count 1 -Timeout $TwinTestTime.Eventually
@@ -284,7 +290,7 @@ Describe 'Device side: the emulator stops under a connected session' {
 
             $script:own = Start-OwnEmulator $httpsPort $mqttPort
             Wait-TwinTestCondition { $session.Status -eq 'Connected' } -What 'the session reconnecting'
-            Update-IoTTwinReported -Session $session -Reported @{ after = 'outage' } -PassThru | Should -BeGreaterThan 1
+            (Update-IoTTwinReported -Session $session -Reported @{ after = 'outage' } -PassThru).ReportedVersion | Should -BeGreaterThan 1
             $backHub = Connect-IoTHub -ConnectionString $script:own.serviceConnectionString -CACertificatePath $script:own.caCertificatePath -NoSessionDefault
             (Get-IoTTwin -DeviceId $script:restartDeviceId -Connection $backHub).Reported.after | Should -Be 'outage'
         }

@@ -45,6 +45,14 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
     [ValidateRange(1, 65535)]
     public int? MqttPort { get; set; }
 
+    /// <summary>
+    /// The hub's name when the host name does not carry it (an emulator on <c>localhost</c>); binds from the HubName of
+    /// Start-IoTHubEmulator's output. Default: the first label of the host name.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? HubName { get; set; }
+
     /// <summary>Creates and returns the connection without making it the session default.</summary>
     [Parameter]
     public SwitchParameter NoSessionDefault { get; set; }
@@ -125,7 +133,7 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
                 "DeviceConnectionStringNotAllowed", IoTHubConnection.DeviceConnectionStringRefused, target: null));
         }
 
-        return IoTHubConnection.FromConnectionString(parsed, caPath, MqttPort);
+        return IoTHubConnection.FromConnectionString(parsed, caPath, MqttPort, HubName);
     }
 
     private IoTHubConnection CreateEntraConnection(string? caPath)
@@ -150,7 +158,7 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
         try
         {
-            return IoTHubConnection.FromTokenCredential(HostName, credential, caPath, MqttPort);
+            return IoTHubConnection.FromTokenCredential(HostName, credential, caPath, MqttPort, HubName);
         }
         catch (ArgumentException ex)
         {

@@ -63,6 +63,10 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
     {
         string query = ParameterSetName == QuerySet ? Query : BuildQuery();
         WriteVerboseSafe("Query: " + query);
+        foreach (string warning in UnquotedValueCheck.Warnings(query))
+        {
+            WriteWarningSafe(warning);
+        }
 
         ulong skip = PagingParameters.Skip;
         ulong first = PagingParameters.First;

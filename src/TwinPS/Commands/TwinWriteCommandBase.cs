@@ -57,6 +57,16 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     [AllowEmptyString]
     public string? GenerationId { get; set; }
 
+    /// <summary>
+    /// Pipeline only: the <c>IsEdge</c> flag that every device identity carries (Get-IoTDevice by id or listed, and
+    /// its CSV or JSON round trip; a twin calls it <c>IsEdgeDevice</c>). An object with it is a device identity, whose
+    /// ETag is the identity's and is never sent as the twin's If-Match.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet, DontShow = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public object? IsEdge { get; set; }
+
     /// <summary>A twin (from Get-IoTTwin or Search-IoTTwin): its device id, module id and etag are used.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByTwinSet)]
     [ValidateNotNull]
@@ -249,7 +259,10 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         }
 
         string? moduleId = NormalizeModuleId(ModuleId);
-        string? etag = string.IsNullOrEmpty(ETag) || !string.IsNullOrEmpty(GenerationId) ? null : ETag;
+        // A device identity's ETag (recognised by its GenerationId or IsEdge, one of which every form of it has, even a
+        // listed device without a generation id) is never sent as the twin's.
+        bool fromDeviceIdentity = !string.IsNullOrEmpty(GenerationId) || IsEdge is not null;
+        string? etag = string.IsNullOrEmpty(ETag) || fromDeviceIdentity ? null : ETag;
         foreach (string id in DeviceId)
         {
             yield return new TwinTarget(id, moduleId, etag, null);

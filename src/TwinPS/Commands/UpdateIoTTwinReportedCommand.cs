@@ -12,7 +12,7 @@ namespace TwinPS.Commands;
 /// removed. The patch is validated before anything is sent (key rules, depth, sizes, integer range).</para>
 /// </summary>
 [Cmdlet(VerbsData.Update, "IoTTwinReported", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(long))]
+[OutputType(typeof(ReportedUpdate))]
 public sealed class UpdateIoTTwinReportedCommand : DeviceSessionCommandBase
 {
     private JsonObject _patch = null!;
@@ -52,7 +52,7 @@ public sealed class UpdateIoTTwinReportedCommand : DeviceSessionCommandBase
                 WriteVerboseSafe($"Reported properties of '{target}' are at version {version}.");
                 if (PassThru.IsPresent)
                 {
-                    WriteObjectSafe(version);
+                    WriteObjectSafe(new ReportedUpdate(session.DeviceId, session.ModuleId, version, _patch).ToPSObject());
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

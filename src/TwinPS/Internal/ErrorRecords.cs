@@ -23,12 +23,26 @@ public static partial class ErrorRecords
             return existing;
         }
 
-        ErrorRecord? mapped = FromKnownException(exception, target);
-        if (mapped is not null)
+        return NamingTarget(FromKnownException(exception, target) ?? FromOtherException(exception, target), target);
+    }
+
+    // Every message about one device or module names it (a 412 among 1,000 piped twins must say which one).
+    private static ErrorRecord NamingTarget(ErrorRecord record, object? target)
+    {
+        string? id = target as string;
+        string? message = record.ErrorDetails?.Message;
+        if (string.IsNullOrEmpty(id) || message is null || message.Contains($"'{id}'", StringComparison.Ordinal))
         {
-            return mapped;
+            return record;
         }
 
+        string kind = id.Contains('/', StringComparison.Ordinal) ? "Module" : "Device";
+        record.ErrorDetails = new ErrorDetails($"{kind} '{id}': {message}") { RecommendedAction = record.ErrorDetails!.RecommendedAction };
+        return record;
+    }
+
+    private static ErrorRecord FromOtherException(Exception exception, object? target)
+    {
         return exception switch
         {
             TimeoutException or OperationCanceledException => Create(exception, "OperationTimeout",

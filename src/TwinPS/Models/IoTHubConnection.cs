@@ -28,8 +28,10 @@ public sealed class IoTHubConnection
         string? policyName,
         string? caCertificatePath,
         int? mqttPort,
-        IoTHubServiceClient serviceClient)
+        IoTHubServiceClient serviceClient,
+        string? hubName)
     {
+        HubName = string.IsNullOrEmpty(hubName) ? hostName.Split('.', ':')[0] : hubName;
         HostName = hostName;
         AuthenticationType = authenticationType;
         PolicyName = policyName;
@@ -42,8 +44,11 @@ public sealed class IoTHubConnection
     /// <summary>The hub's host name as used in requests, with a port when it is not 443 (e.g. <c>localhost:8443</c> for the emulator).</summary>
     public string HostName { get; }
 
-    /// <summary>The hub name: the first label of the host name (<c>myhub</c> for <c>myhub.azure-devices.net</c>).</summary>
-    public string HubName => HostName.Split('.', ':')[0];
+    /// <summary>
+    /// The hub name: the first label of the host name (<c>myhub</c> for <c>myhub.azure-devices.net</c>), or the name
+    /// given to Connect-IoTHub (an emulator's, from its ready line, when Start-IoTHubEmulator is piped to it).
+    /// </summary>
+    public string HubName { get; }
 
     /// <summary><c>SharedAccessKey</c> or <c>EntraId</c>.</summary>
     public IoTHubAuthenticationType AuthenticationType { get; }
@@ -68,7 +73,8 @@ public sealed class IoTHubConnection
 
     /// <summary>Creates a connection from a parsed service connection string (no network call).</summary>
     /// <exception cref="ArgumentException">The string is a device or module connection string.</exception>
-    internal static IoTHubConnection FromConnectionString(IoTHubConnectionString connectionString, string? caCertificatePath, int? mqttPort)
+    internal static IoTHubConnection FromConnectionString(
+        IoTHubConnectionString connectionString, string? caCertificatePath, int? mqttPort, string? hubName = null)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
         if (connectionString.Kind != IoTHubConnectionKind.Service)
@@ -78,16 +84,18 @@ public sealed class IoTHubConnection
 
         var client = new IoTHubServiceClient(connectionString, CreateOptions(caCertificatePath));
         return new IoTHubConnection(
-            connectionString.HostName, IoTHubAuthenticationType.SharedAccessKey, connectionString.SharedAccessKeyName, caCertificatePath, mqttPort, client);
+            connectionString.HostName, IoTHubAuthenticationType.SharedAccessKey, connectionString.SharedAccessKeyName, caCertificatePath, mqttPort, client,
+            hubName);
     }
 
     /// <summary>Creates a connection that authenticates with Microsoft Entra ID bearer tokens (no network call).</summary>
-    internal static IoTHubConnection FromTokenCredential(string hostName, TokenCredential credential, string? caCertificatePath, int? mqttPort)
+    internal static IoTHubConnection FromTokenCredential(
+        string hostName, TokenCredential credential, string? caCertificatePath, int? mqttPort, string? hubName = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(hostName);
         ArgumentNullException.ThrowIfNull(credential);
         var client = new IoTHubServiceClient(hostName, credential, CreateOptions(caCertificatePath));
-        return new IoTHubConnection(hostName, IoTHubAuthenticationType.EntraId, policyName: null, caCertificatePath, mqttPort, client);
+        return new IoTHubConnection(hostName, IoTHubAuthenticationType.EntraId, policyName: null, caCertificatePath, mqttPort, client, hubName);
     }
 
     /// <summary>The message used wherever a device or module connection string is offered as a service connection.</summary>
