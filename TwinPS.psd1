@@ -22,6 +22,7 @@
         'Update-IoTTwin'
         'Set-IoTTwin'
         'Search-IoTTwin'
+        'ConvertTo-IoTTwinJson'
         'New-IoTDevice'
         'Get-IoTDevice'
         'Set-IoTDevice'

@@ -65,6 +65,42 @@ public static class PSObjectJson
         _ => null,
     };
 
+    /// <summary>The PowerShell type name of a section (tags, desired, …) whose text form is its JSON.</summary>
+    public const string SectionTypeName = "TwinPS.JsonSection";
+
+    /// <summary>
+    /// Converts a section of a hub document (tags, properties, desired, …) like <see cref="ToPowerShell"/>, as a
+    /// PSObject with the <c>TwinPS.JsonSection</c> type name, whose <c>ToString()</c> (TwinPS.Types.ps1xml) is its
+    /// compact JSON: so <c>Export-Csv</c>, string expansion and table cells show JSON text, not <c>@{owner=ops}</c>.
+    /// Null when <paramref name="node"/> is null.
+    /// </summary>
+    public static PSObject? ToSection(JsonNode? node)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        PSObject section = PSObject.AsPSObject(ToPowerShell(node)!);
+        section.TypeNames.Insert(0, SectionTypeName);
+        return section;
+    }
+
+    /// <summary>The <c>ToString()</c> of a <c>TwinPS.JsonSection</c> (a CodeMethod in TwinPS.Types.ps1xml): compact JSON.</summary>
+    public static string SectionToString(PSObject instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        try
+        {
+            return FromPowerShellValue(instance)?.ToJsonString() ?? "null";
+        }
+        catch (PSObjectJsonException)
+        {
+            // Something added by the user has no JSON form: fall back to PowerShell's own text.
+            return instance.BaseObject is PSCustomObject ? "@{…}" : instance.BaseObject.ToString() ?? string.Empty;
+        }
+    }
+
     /// <summary>Parses JSON text, naming <paramref name="path"/> and the position in the error.</summary>
     /// <exception cref="PSObjectJsonException">The text is not well-formed JSON.</exception>
     public static JsonNode? ParseJsonText(string text, string path)

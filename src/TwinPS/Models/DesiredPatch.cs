@@ -38,7 +38,7 @@ public sealed class DesiredPatch : EventArgs
     public long Version { get; }
 
     /// <summary>The changed desired properties; a property whose value is <c>$null</c> was removed.</summary>
-    public object Properties => _properties ??= PSObjectJson.ToPowerShell(_patch)!;
+    public object Properties => _properties ??= PSObjectJson.ToSection(_patch)!;
 
     /// <summary>When the device received it (UTC).</summary>
     public DateTime ReceivedAt { get; }

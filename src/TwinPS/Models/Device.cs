@@ -8,7 +8,7 @@ namespace TwinPS.Models;
 /// A device identity of the hub's registry (PowerShell type name <c>TwinPS.Device</c>). The symmetric keys are not
 /// properties: they never appear in formatted output, <c>ConvertTo-Json</c> or <see cref="ToString"/>; ask for them
 /// with <see cref="GetPrimaryKey"/>/<see cref="GetSecondaryKey"/> or <c>Get-IoTDeviceConnectionString</c>.
-/// Timestamps are the exact strings the hub sent.
+/// Timestamps are <see cref="DateTimeOffset"/> values, null when never set (the hub writes 0001-01-01 for "never").
 /// </summary>
 public sealed class Device
 {
@@ -33,8 +33,8 @@ public sealed class Device
     /// <summary><c>Connected</c> or <c>Disconnected</c>.</summary>
     public string? ConnectionState => Identity.ConnectionState;
 
-    /// <summary>When the device was last active, as the hub wrote it.</summary>
-    public string? LastActivityTime => Identity.LastActivityTime;
+    /// <summary>When the device was last active (UTC); null when never.</summary>
+    public DateTimeOffset? LastActivityTime => HubTime.Parse(Identity.LastActivityTime);
 
     /// <summary>How the device authenticates: <c>sas</c>, <c>selfSigned</c>, <c>certificateAuthority</c> or <c>none</c>.</summary>
     public string AuthenticationType => DeviceIdentity.ToWireValue(Identity.AuthenticationType);
@@ -54,11 +54,11 @@ public sealed class Device
     /// <summary>The generation id (changes when an id is deleted and created again).</summary>
     public string? GenerationId => Identity.GenerationId;
 
-    /// <summary>When the status last changed, as the hub wrote it.</summary>
-    public string? StatusUpdatedTime => Identity.StatusUpdatedTime;
+    /// <summary>When the status last changed (UTC); null when never.</summary>
+    public DateTimeOffset? StatusUpdatedTime => HubTime.Parse(Identity.StatusUpdatedTime);
 
-    /// <summary>When the connection state last changed, as the hub wrote it.</summary>
-    public string? ConnectionStateUpdatedTime => Identity.ConnectionStateUpdatedTime;
+    /// <summary>When the connection state last changed (UTC); null when never.</summary>
+    public DateTimeOffset? ConnectionStateUpdatedTime => HubTime.Parse(Identity.ConnectionStateUpdatedTime);
 
     /// <summary>Queued cloud-to-device messages.</summary>
     public int? CloudToDeviceMessageCount => Identity.CloudToDeviceMessageCount;

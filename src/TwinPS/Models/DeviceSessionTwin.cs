@@ -17,8 +17,8 @@ public sealed class DeviceSessionTwin
         DeviceId = deviceId;
         ModuleId = moduleId;
         _twin = twin;
-        Desired = PSObjectJson.ToPowerShell(twin.Desired)!;
-        Reported = PSObjectJson.ToPowerShell(twin.Reported)!;
+        Desired = PSObjectJson.ToSection(twin.Desired)!;
+        Reported = PSObjectJson.ToSection(twin.Reported)!;
     }
 
     /// <summary>The device id.</summary>

@@ -21,7 +21,7 @@ public sealed class ReportedUpdate
         ModuleId = moduleId;
         ReportedVersion = reportedVersion;
         _patch = (JsonObject)patch.DeepClone();
-        Patch = PSObjectJson.ToPowerShell(_patch)!;
+        Patch = PSObjectJson.ToSection(_patch)!;
     }
 
     /// <summary>The device id.</summary>

@@ -11,7 +11,11 @@ namespace TwinPS.Models;
 /// A device or module twin (PowerShell type name <c>TwinPS.Twin</c>). <see cref="Tags"/>,
 /// <see cref="Desired"/> and <see cref="Reported"/> are PSCustomObjects without <c>$metadata</c>/<c>$version</c>
 /// (those are in <see cref="DesiredVersion"/>, <see cref="ReportedVersion"/> and <see cref="ToJson()"/>);
-/// timestamps are the exact strings the hub sent.
+/// timestamps are <see cref="DateTimeOffset"/> values (null when never set). It also reads like the hub's document:
+/// <see cref="Properties"/> holds <c>desired</c> and <c>reported</c> with their <c>$metadata</c> and <c>$version</c>, so
+/// <c>$twin.Properties.Desired.x</c> works as in scripts written for Az. Nested sections (<see cref="Tags"/>,
+/// <see cref="Desired"/>, …) print as JSON text (Export-Csv, string expansion); <see cref="ToJson()"/> and
+/// <c>ConvertTo-IoTTwinJson</c> give the hub's JSON document exactly.
 /// </summary>
 public sealed class Twin
 {
@@ -24,6 +28,7 @@ public sealed class Twin
     private object? _reported;
     private object? _x509Thumbprint;
     private object? _configurations;
+    private object? _properties;
 
     internal Twin(IoTHubTwin twin)
         : this(twin?.Json ?? throw new ArgumentNullException(nameof(twin)))
@@ -40,18 +45,18 @@ public sealed class Twin
         Version = GetInt64(_json, "version");
         Status = GetString("status");
         StatusReason = GetString("statusReason");
-        StatusUpdateTime = GetString("statusUpdateTime");
+        StatusUpdateTime = HubTime.Parse(GetString("statusUpdateTime"));
         ConnectionState = GetString("connectionState");
-        LastActivityTime = GetString("lastActivityTime");
+        LastActivityTime = HubTime.Parse(GetString("lastActivityTime"));
         CloudToDeviceMessageCount = GetInt64(_json, "cloudToDeviceMessageCount");
         AuthenticationType = GetString("authenticationType");
         ModelId = GetString("modelId");
         DeviceScope = GetString("deviceScope");
         IsEdgeDevice = _json["capabilities"] is JsonObject caps && caps["iotEdge"] is JsonValue edge
             && edge.GetValueKind() == JsonValueKind.True;
-        ParentScopes = _json["parentScopes"] is JsonArray scopes
+        ParentScopes = new JsonTextList(_json["parentScopes"] is JsonArray scopes
             ? scopes.Select(s => s is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : string.Empty).ToArray()
-            : [];
+            : []);
         DesiredVersion = GetInt64(Section("desired"), "$version");
         ReportedVersion = GetInt64(Section("reported"), "$version");
     }
@@ -97,14 +102,14 @@ public sealed class Twin
     /// <summary>Why the device is disabled, if given.</summary>
     public string? StatusReason { get; }
 
-    /// <summary>When the status last changed, exactly as sent.</summary>
-    public string? StatusUpdateTime { get; }
+    /// <summary>When the status last changed (UTC); null when never.</summary>
+    public DateTimeOffset? StatusUpdateTime { get; }
 
     /// <summary><c>Connected</c> or <c>Disconnected</c>.</summary>
     public string? ConnectionState { get; }
 
-    /// <summary>The device's last activity, exactly as sent.</summary>
-    public string? LastActivityTime { get; }
+    /// <summary>The device's last activity (UTC); null when it has never been active.</summary>
+    public DateTimeOffset? LastActivityTime { get; }
 
     /// <summary>Cloud-to-device messages queued for the device.</summary>
     public long? CloudToDeviceMessageCount { get; }
@@ -113,7 +118,7 @@ public sealed class Twin
     public string? AuthenticationType { get; }
 
     /// <summary>The X.509 thumbprints (primary/secondary) as an object, or null.</summary>
-    public object? X509Thumbprint => _x509Thumbprint ??= PSObjectJson.ToPowerShell(_json["x509Thumbprint"]);
+    public object? X509Thumbprint => _x509Thumbprint ??= PSObjectJson.ToSection(_json["x509Thumbprint"]);
 
     /// <summary>The Plug and Play model id (empty when unset).</summary>
     public string? ModelId { get; }
@@ -124,11 +129,11 @@ public sealed class Twin
     /// <summary>The device scope (edge hierarchies).</summary>
     public string? DeviceScope { get; }
 
-    /// <summary>The parent scopes (edge hierarchies).</summary>
-    public string[] ParentScopes { get; }
+    /// <summary>The parent scopes (edge hierarchies); as text, a JSON array.</summary>
+    public IReadOnlyList<string> ParentScopes { get; }
 
     /// <summary>Automatic-configuration state per configuration id, or null.</summary>
-    public object? Configurations => _configurations ??= PSObjectJson.ToPowerShell(_json["configurations"]);
+    public object? Configurations => _configurations ??= PSObjectJson.ToSection(_json["configurations"]);
 
     /// <summary>The tags as a PSCustomObject.</summary>
     public object Tags => _tags ??= ToObject(_json["tags"] as JsonObject);
@@ -144,6 +149,19 @@ public sealed class Twin
 
     /// <summary>The reported properties' <c>$version</c>.</summary>
     public long? ReportedVersion { get; }
+
+    /// <summary>
+    /// The twin's <c>properties</c> as the hub sends them: <c>Desired</c> and <c>Reported</c>, each with its
+    /// <c>$metadata</c> and <c>$version</c> (<c>$twin.Properties.Desired.x</c>, <c>$twin.Properties.Reported.'$version'</c>).
+    /// </summary>
+    public object Properties => _properties ??= PSObjectJson.ToSection(_json["properties"] as JsonObject ?? new JsonObject
+    {
+        ["desired"] = new JsonObject(),
+        ["reported"] = new JsonObject(),
+    })!;
+
+    /// <summary>The twin document as the hub sent it.</summary>
+    internal JsonObject Document => _json;
 
     /// <summary>The raw twin document as the hub sent it (compact JSON, with <c>$metadata</c>).</summary>
     public string ToJson() => _json.ToJsonString();
@@ -196,7 +214,7 @@ public sealed class Twin
     private JsonObject? Section(string name) =>
         _json["properties"] is JsonObject properties ? properties[name] as JsonObject : null;
 
-    private static object ToObject(JsonObject? section) => PSObjectJson.ToPowerShell(WithoutReadOnly(section))!;
+    private static PSObject ToObject(JsonObject? section) => PSObjectJson.ToSection(WithoutReadOnly(section))!;
 
     private string? GetString(string name) =>
         _json[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
