@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using TwinPS.Client.Device;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -36,11 +37,13 @@ public sealed class ConnectIoTDeviceCommand : AsyncCmdlet
     /// <summary>The device id (X.509 authentication).</summary>
     [Parameter(Mandatory = true, ParameterSetName = CertificateSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string DeviceId { get; set; } = null!;
 
     /// <summary>The module id, to connect as a module (X.509 authentication).</summary>
     [Parameter(ParameterSetName = CertificateSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
     /// <summary>The device's client certificate with its private key (for X.509, or a connection string with x509=true).</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 
@@ -19,6 +20,7 @@ public abstract class DeviceIdentityWriteCommandBase : ConnectionCmdlet
     /// <summary>The id(s) of the devices.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = DeviceIdSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>Devices from Get-IoTDevice or New-IoTDevice; each one's ETag is sent as If-Match.</summary>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 
@@ -14,6 +15,7 @@ public sealed class GetIoTDeviceCommand : ConnectionCmdlet
     /// <summary>The device id(s); omit to list every device (identity fields only, without keys).</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>How many devices are read at once.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -28,6 +29,7 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
     /// <summary>The device id(s).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>A module of the device: build the module's connection string (for a module session).</summary>

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using TwinPS.Models;
 
+using TwinPS.Completion;
+
 namespace TwinPS.Commands;
 
 /// <summary>Gets device or module twins by id, many ids concurrently (output in completion order).</summary>
@@ -11,12 +13,14 @@ public sealed class GetIoTTwinCommand : TwinCommandBase
     /// <summary>The device id(s); also bound from piped strings and from objects with a DeviceId property.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>The module id, to get module twins instead of device twins.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
     /// <summary>How many requests run at once for many ids or piped twins.</summary>

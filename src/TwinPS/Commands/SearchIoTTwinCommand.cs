@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Query;
@@ -27,6 +28,7 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
     /// <summary>The query text, e.g. <c>SELECT * FROM devices WHERE tags.location.plant = 'Redmond43'</c>.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QuerySet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(QueryCompleter))]
     public string Query { get; set; } = string.Empty;
 
     /// <summary>Tags to match (equality; dotted keys or nested hashtables for paths; an array means IN; $null means absent).</summary>

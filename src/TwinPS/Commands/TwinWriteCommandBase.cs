@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -34,12 +35,14 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     /// <summary>The device id(s) whose twins to change.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>The module id, to change module twins instead of device twins.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
     [AllowNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
     /// <summary>Write only if the twin still has this etag (If-Match); a piped twin supplies its own.</summary>

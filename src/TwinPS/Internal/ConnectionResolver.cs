@@ -84,6 +84,27 @@ internal static class ConnectionResolver
     /// </summary>
     public static IoTHubConnection? GetFromEnvironment(PSCmdlet cmdlet, out string? error) => FromEnvironment(GetSession(cmdlet), out error);
 
+    /// <summary>
+    /// For argument completers (which have no cmdlet): the <c>-Connection</c> already typed on the command line, else the
+    /// session default of the current runspace, else the environment connection; null when there is none. Never throws.
+    /// </summary>
+    public static IoTHubConnection? ForCompletion(object? boundConnection)
+    {
+        if ((boundConnection is PSObject wrapped ? wrapped.BaseObject : boundConnection) is IoTHubConnection explicitConnection)
+        {
+            return explicitConnection;
+        }
+
+        // The runspace's event manager is the same object as a cmdlet's Events (the session key used above).
+        if (Runspace.DefaultRunspace?.Events is not { } events)
+        {
+            return null;
+        }
+
+        SessionConnections session = Sessions.GetValue(events, _ => new SessionConnections());
+        return session.Default ?? FromEnvironment(session, out _);
+    }
+
     private const string NotConnectedMessage =
         "Not connected to an IoT Hub. Run Connect-IoTHub first or set IOTHUB_CONNECTION_STRING.";
 
