@@ -44,12 +44,13 @@ Describe 'Get-IoTTwin' {
         $raw.etag | Should -BeExactly $twin.ETag
     }
 
-    It 'keeps timestamps as the exact strings the hub sent' {
+    It 'carries timestamps as [DateTimeOffset] (null when never set); ToJson() keeps the exact strings the hub sent' {
         $twin = Get-IoTTwin get-1
         $raw = $twin.ToJson() | ConvertFrom-Json -AsHashtable -DateKind String
-        $twin.LastActivityTime | Should -BeOfType [string]
-        $twin.LastActivityTime | Should -BeExactly $raw.lastActivityTime
-        $twin.StatusUpdateTime | Should -BeExactly $raw.statusUpdateTime
+        $raw.lastActivityTime | Should -BeExactly '0001-01-01T00:00:00Z' -Because 'the device never connected'
+        $twin.LastActivityTime | Should -BeNullOrEmpty
+        $twin.StatusUpdateTime | Should -BeOfType [DateTimeOffset]
+        $twin.StatusUpdateTime.UtcTicks | Should -Be ([DateTimeOffset]::Parse($raw.statusUpdateTime, [cultureinfo]::InvariantCulture)).UtcTicks
     }
 
     It 'renders Desired faithfully with ConvertTo-Json -Depth 20' {
@@ -134,7 +135,7 @@ Describe 'Get-IoTTwin' {
 
     It 'has a table view and a list view' {
         $table = Get-IoTTwin get-1 | Format-Table | Out-String -Width 200
-        $table | Should -Match 'DeviceId\s+ModuleId\s+Status\s+ConnectionState\s+Version\s+DesiredVersion\s+ReportedVersion'
+        $table | Should -Match 'DeviceId\s+ModuleId\s+Status\s+ConnectionState\s+LastActivityTime\s+Version\s+DesiredVersion\s+ReportedVersion'
         $list = Get-IoTTwin get-1 | Format-List | Out-String -Width 400
         $list | Should -Match 'Tags\s+:\s+\{.*"location":\{.*"plant":"Redmond43"'
         $list | Should -Match 'LastActivityTime'
