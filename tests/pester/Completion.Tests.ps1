@@ -81,11 +81,21 @@ Describe 'Device and module id completion' {
         $Error.Count | Should -Be $errors
     }
 
-    It 'has a reusable job id completer that is silent while the hub has no jobs' {
-        $completer = [TwinPS.Completion.JobIdCompleter]::new()
-        @($completer.CompleteArgument('Get-IoTJob', 'JobId', 'j', $null, @{})) | Should -BeNullOrEmpty
-        [TwinPS.Completion.JobIdCompleter] | Should -BeOfType [type]
-        [System.Management.Automation.IArgumentCompleter].IsAssignableFrom([TwinPS.Completion.JobIdCompleter]) | Should -BeTrue
+    It 'has a reusable -JobId completer: nothing before any job, the hub''s job ids once jobs ran' {
+        # No job cmdlet exists yet; a function with the attribute is completed exactly as a cmdlet parameter would be.
+        function Test-JobIdCompletion { param([ArgumentCompleter([TwinPS.Completion.JobIdCompleter])][string] $JobId) }
+        Complete 'Test-JobIdCompletion -JobId nightly' | Should -BeNullOrEmpty
+        foreach ($id in 'nightly-a', 'nightly-b') {
+            $null = Invoke-TwinTestRest $hub PUT "/jobs/v2/$id" @{
+                jobId = $id; type = 'scheduleUpdateTwin'; queryCondition = "deviceId = 'cmp-beta'"
+                updateTwin = @{ etag = '*'; tags = @{ job = $id } }; startTime = [DateTimeOffset]::UtcNow.ToString('o')
+            }
+        }
+        Wait-TwinTestCondition {
+            @((Invoke-TwinTestRest $hub POST '/devices/query' @{ query = "SELECT * FROM devices.jobs WHERE STARTSWITH(devices.jobs.jobId, 'nightly')" })).Count -ge 2
+        } -What 'the per-device job records of both jobs'
+        # A longer prefix is another query, so the empty answer cached above does not hide the new jobs.
+        Complete 'Test-JobIdCompletion -JobId nightly-' | Should -Be @('nightly-a', 'nightly-b')
     }
 }
 
