@@ -6,7 +6,7 @@ BeforeAll {
 
     function New-RawHub($Emulator) {
         $cs = ConvertFrom-SecureString -SecureString $Emulator.ServiceConnectionString -AsPlainText
-        [pscustomobject]@{ Http = [TwinPSTest.HubHttp]::new($cs, $Emulator.CACertificatePath) }
+        [pscustomobject]@{ Http = [TwinPSTest.HubHttp]::new($cs, $Emulator.CACertificatePath, $TwinTestTime.Eventually) }
     }
 }
 

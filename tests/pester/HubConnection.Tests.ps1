@@ -27,7 +27,7 @@ BeforeAll {
     $script:ownerCs = ConvertTo-Plain $emu.ServiceConnectionString
     $script:ownerKey = ($ownerCs -split ';' | Where-Object { $_ -like 'SharedAccessKey=*' }) -replace '^SharedAccessKey=', ''
     # Raw HTTPS for reading the emulator's request counter, independent of the module.
-    $script:hub = [pscustomobject]@{ Http = [TwinPSTest.HubHttp]::new($ownerCs, $emu.CACertificatePath) }
+    $script:hub = [pscustomobject]@{ Http = [TwinPSTest.HubHttp]::new($ownerCs, $emu.CACertificatePath, $TwinTestTime.Eventually) }
     $env:IOTHUB_CONNECTION_STRING = $null
     $env:IOTHUB_CA_CERTIFICATE_PATH = $null
 }

@@ -56,7 +56,7 @@ namespace TwinPSTest
         private readonly string _keyName;
         private readonly byte[] _key;
 
-        public HubHttp(string connectionString, string caCertificatePath)
+        public HubHttp(string connectionString, string caCertificatePath, int timeoutSeconds)
         {
             foreach (string part in connectionString.Split(';'))
             {
@@ -83,7 +83,7 @@ namespace TwinPSTest
                     return custom.Build(new X509Certificate2(certificate));
                 }
             };
-            _http = new HttpClient(handler) { BaseAddress = new Uri("https://" + _hostName), Timeout = TimeSpan.FromSeconds(30) };
+            _http = new HttpClient(handler) { BaseAddress = new Uri("https://" + _hostName), Timeout = TimeSpan.FromSeconds(timeoutSeconds) };
         }
 
         public HubResponse Send(string method, string path, string body)
@@ -158,7 +158,7 @@ function Start-TwinTestHub {
 
     $hub = $line.Result | ConvertFrom-Json
     $hub | Add-Member -NotePropertyName Process -NotePropertyValue $process
-    $hub | Add-Member -NotePropertyName Http -NotePropertyValue ([TwinPSTest.HubHttp]::new($hub.serviceConnectionString, $hub.caCertificatePath))
+    $hub | Add-Member -NotePropertyName Http -NotePropertyValue ([TwinPSTest.HubHttp]::new($hub.serviceConnectionString, $hub.caCertificatePath, $script:TwinTestTime.Eventually))
     $hub | Add-Member -NotePropertyName Connection -NotePropertyValue (
         Connect-IoTHub -ConnectionString $hub.serviceConnectionString -CACertificatePath $hub.caCertificatePath)
     return $hub

@@ -58,7 +58,7 @@ public sealed class HubClient : IDisposable
             MaxConnectionsPerServer = 32,
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateServerCertificate },
         };
-        _http = new HttpClient(handler) { BaseAddress = new Uri($"https://localhost:{Port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient(handler) { BaseAddress = new Uri($"https://localhost:{Port}/"), Timeout = TimeBounds.Eventually };
     }
 
     public int Port { get; }
