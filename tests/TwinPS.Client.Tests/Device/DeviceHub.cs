@@ -196,7 +196,33 @@ public sealed class DeviceHub : IAsyncDisposable, IDisposable
         }
 
         using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit(5000);
+        // Wait for the signal to be sent (starting 'kill' can take seconds on a loaded machine), and for a STOP to
+        // take effect: the process state in /proc turns to 'T'. Events, not a fixed delay.
+        if (!kill.WaitForExit(TimeBounds.Eventually) || kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} did not succeed.");
+        }
+
+        if (signal == "STOP")
+        {
+            var until = DateTime.UtcNow + TimeBounds.Eventually;
+            while (StateOf(_process.Id) != 'T')
+            {
+                if (DateTime.UtcNow > until)
+                {
+                    throw new InvalidOperationException($"the emulator (process {_process.Id}) did not stop after SIGSTOP.");
+                }
+
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    /// <summary>The one-letter state of a process from /proc/PID/stat (R, S, T, ...).</summary>
+    private static char StateOf(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
     }
 }
 
