@@ -101,6 +101,40 @@ public sealed class AuthTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
         }
     }
 
+    [Fact]
+    public async Task A_token_valid_until_the_end_of_time_is_401_never_500_and_ten_years_is_the_longest_lifetime()
+    {
+        // 253402300799 = 9999-12-31T23:59:59Z, the largest expiry a DateTimeOffset holds.
+        foreach (DateTimeOffset expiry in new[] { DateTimeOffset.FromUnixTimeSeconds(253402300799), DateTimeOffset.UtcNow.AddYears(11) })
+        {
+            string token = SharedAccessSignature.Build(_hub.HostName, _hub.Key, _hub.KeyName, expiry);
+            HubResponse r = await WithAuthorization(HttpMethod.Get, "statistics/devices", null, token);
+            AssertUnauthorized(r);
+            Assert.Contains("more than 10 years", r.EnvelopeMessage, StringComparison.Ordinal);
+        }
+
+        string nineYears = SharedAccessSignature.Build(_hub.HostName, _hub.Key, _hub.KeyName, DateTimeOffset.UtcNow.AddYears(9));
+        Assert.Equal(HttpStatusCode.OK, (await WithAuthorization(HttpMethod.Get, "statistics/devices", null, nineYears)).Status);
+        Assert.Equal(0, (long)(await _hub.GetAsync("$twinps/stats")).Obj["serverErrors"]!);
+    }
+
+    [Fact]
+    public async Task A_port_in_sr_must_be_one_of_the_hubs_ports_and_an_sr_without_a_port_names_the_hub()
+    {
+        var expires = DateTimeOffset.UtcNow.AddHours(1);
+        int mqttPort = (int)fixture.Emulator.Ready["mqttPort"]!;
+        foreach (string sr in new[] { "localhost:1", "localhost:" + (_hub.Port == 65535 ? 65534 : _hub.Port + 1), "twinps-emulator.azure-devices.net:443" })
+        {
+            AssertUnauthorized(await WithAuthorization(HttpMethod.Get, "statistics/devices", null, SharedAccessSignature.Build(sr, _hub.Key, _hub.KeyName, expires)));
+        }
+
+        foreach (string sr in new[] { "localhost", "localhost:" + _hub.Port, "localhost:" + mqttPort, "twinps-emulator.azure-devices.net" })
+        {
+            HubResponse r = await WithAuthorization(HttpMethod.Get, "statistics/devices", null, SharedAccessSignature.Build(sr, _hub.Key, _hub.KeyName, expires));
+            Assert.True(r.Status == HttpStatusCode.OK, $"sr={sr}: {(int)r.Status} {r.Body}");
+        }
+    }
+
     [Theory]
     [InlineData("service", "GET", "twins/{id}", true)]
     [InlineData("service", "PATCH", "twins/{id}", true)]

@@ -157,6 +157,17 @@ public class SharedAccessSignatureTests
     }
 
     [Fact]
+    public void Expiry_at_the_end_of_time_does_not_overflow()
+    {
+        var token = SharedAccessSignature.Parse(SharedAccessSignature.Build("h", Key, "svc", DateTimeOffset.FromUnixTimeSeconds(253402300799)));
+        Assert.False(token.IsExpired(DateTimeOffset.UtcNow));
+        Assert.False(token.IsExpired(DateTimeOffset.MaxValue));
+        Assert.False(token.IsExpired(DateTimeOffset.UtcNow, TimeSpan.MaxValue));
+        Assert.True(SharedAccessSignatureToken.IsPastExpiry(DateTimeOffset.MaxValue, DateTimeOffset.MinValue, TimeSpan.FromMinutes(5)));
+        Assert.False(SharedAccessSignatureToken.IsPastExpiry(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, TimeSpan.MaxValue));
+    }
+
+    [Fact]
     public void Segment_prefix_matching()
     {
         var hubToken = SharedAccessSignature.Parse(SharedAccessSignature.Build("h.example", Key, "device", Expiry));

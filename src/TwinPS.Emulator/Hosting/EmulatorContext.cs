@@ -34,4 +34,7 @@ internal sealed class EmulatorContext
 
     /// <summary>The HTTPS port actually bound (set once listening).</summary>
     public int HttpsPort { get; set; }
+
+    /// <summary>The MQTT port actually bound (set once listening; 0 before).</summary>
+    public int MqttPort { get; set; }
 }

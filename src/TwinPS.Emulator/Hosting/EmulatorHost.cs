@@ -39,15 +39,19 @@ internal static class EmulatorHost
 
         try
         {
-            Directory.CreateDirectory(certificateFolder);
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(certificateFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // Owner-only when created here; an existing folder is checked, never changed (it may be shared on purpose).
+            OwnerOnlyFiles.PrepareFolder(certificateFolder);
             using EmulatorCertificates certificates = EmulatorCertificates.LoadOrCreate(certificateFolder, options.BindAddress);
             await using HubStore store = HubStore.Open(dataPath);
             SharedAccessPolicies policies = await SharedAccessPolicies.LoadOrCreateAsync(store).ConfigureAwait(false);
             var context = new EmulatorContext(options, HostNameFor(options.BindAddress), certificates, policies);
             HubRegistry registry = HubRegistry.Load(store);
             return await ServeAsync(context, registry, store, dataPath).ConfigureAwait(false);
+        }
+        catch (DataFolderException ex)
+        {
+            await Console.Error.WriteLineAsync("TwinPS.Emulator: could not start: " + ex.Message).ConfigureAwait(false);
+            return 1;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SocketException
             or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or System.Security.Cryptography.CryptographicException)
@@ -96,6 +100,8 @@ internal static class EmulatorHost
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
+        // Listen on exactly the address given: Kestrel's default makes an IPv6 "any" socket dual-mode (IPv4 too).
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = CreateListenSocket);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -104,6 +110,7 @@ internal static class EmulatorHost
             {
                 listen.UseHttps(https =>
                 {
+                    https.HandshakeTimeout = options.HandshakeTimeout;
                     https.ServerCertificate = context.ServerCertificate;
                     https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
                 });
@@ -142,7 +149,12 @@ internal static class EmulatorHost
             var endpoint = (IEmulatorEndpoint)ActivatorUtilities.CreateInstance(app.Services, type);
             int port = await endpoint.StartAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
             endpoints.Add(endpoint);
-            if (string.Equals(endpoint.Name, "mqtt", StringComparison.OrdinalIgnoreCase)) mqttPort = port;
+            if (string.Equals(endpoint.Name, "mqtt", StringComparison.OrdinalIgnoreCase))
+            {
+                mqttPort = port;
+                context.MqttPort = port;
+            }
+
             logger.LogInformation("Endpoint {Name} listening on port {Port}", endpoint.Name, port);
         }
 
@@ -173,6 +185,24 @@ internal static class EmulatorHost
 
         logger.LogInformation("TwinPS emulator stopped");
         return 0;
+    }
+
+    private static Socket CreateListenSocket(EndPoint endpoint)
+    {
+        if (endpoint is not IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip)
+            return Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { DualMode = false };
+        try
+        {
+            socket.Bind(ip);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return socket;
     }
 
     private static int ResolvePort(WebApplication app)

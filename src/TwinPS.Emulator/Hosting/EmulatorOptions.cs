@@ -22,6 +22,12 @@ internal sealed class EmulatorOptions
     /// <summary>Fault injection (<c>--fault-rate</c>, …); <see cref="FaultSettings.None"/> by default.</summary>
     public FaultSettings Faults { get; init; } = FaultSettings.None;
 
+    /// <summary>How long a client has to complete the TLS handshake (HTTPS and MQTT) and, on MQTT, to send CONNECT.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = DefaultHandshakeTimeout;
+
+    /// <summary>Kestrel's default HTTPS handshake timeout, used for MQTT as well.</summary>
+    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The data folder used when --data is not given.</summary>
     public static string DefaultDataPath =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "twinps-emulator");
@@ -36,8 +42,12 @@ internal sealed class EmulatorOptions
           --data PATH        data folder: SQLite store, certificates, policy keys
                              (default: twinps-emulator under the local application data folder)
           --in-memory        keep nothing on disk (throwaway run; certificates in a temp folder)
-          --bind ADDRESS     IP address to listen on (default 127.0.0.1)
+          --bind ADDRESS     the one IP address to listen on, HTTPS and MQTT; "::" is every
+                             IPv6 address and no IPv4 one (default 127.0.0.1)
           --hub-name NAME    hub name reported in the ready line (default twinps-emulator)
+          --handshake-timeout SECONDS
+                             time a client has to complete TLS (HTTPS and MQTT) and to send
+                             MQTT CONNECT; 1-300 (default 10)
           --verbose          log every request line to stderr
           --help             show this help
 
@@ -59,6 +69,7 @@ internal sealed class EmulatorOptions
         IPAddress bind = IPAddress.Loopback;
         string hub = "twinps-emulator";
         var limits = new LimitOptionsParser();
+        TimeSpan handshakeTimeout = DefaultHandshakeTimeout;
 
         for (int i = 0; i < args.Count; i++)
         {
@@ -100,6 +111,12 @@ internal sealed class EmulatorOptions
                     if (!IsValidHubName(hub))
                         throw new OptionsException($"Option '--hub-name' needs 3-50 letters, digits or '-', got '{hub}'.");
                     break;
+                case "--handshake-timeout":
+                    string t = Value();
+                    if (!int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds is < 1 or > 300)
+                        throw new OptionsException($"Option '--handshake-timeout' needs a number of seconds 1-300, got '{t}'.");
+                    handshakeTimeout = TimeSpan.FromSeconds(seconds);
+                    break;
                 case "--help" or "-h" or "-?" or "/?": help = true; break;
                 default:
                     if (limits.TryApply(name.ToLowerInvariant(), Value)) break;
@@ -115,7 +132,7 @@ internal sealed class EmulatorOptions
         {
             Throttle = throttle, Faults = faults,
             HttpsPort = https, MqttPort = mqtt, DataPath = data, InMemory = inMemory, BindAddress = bind,
-            HubName = hub, Verbose = verbose, ShowHelp = help,
+            HubName = hub, Verbose = verbose, ShowHelp = help, HandshakeTimeout = handshakeTimeout,
         };
     }
 

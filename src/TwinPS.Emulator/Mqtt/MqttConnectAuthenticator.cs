@@ -33,6 +33,7 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
         string? userName,
         string? password,
         X509Certificate2? clientCertificate,
+        string? willTopic,
         out ConnectRefusal? refusal)
     {
         refusal = null;
@@ -51,6 +52,12 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
         if (!UserNameNames(userName, deviceId, moduleId, out var userNameProblem))
         {
             return Refuse(out refusal, userNameProblem);
+        }
+
+        if (willTopic is not null && MqttTopicRules.Classify(willTopic, deviceId, moduleId, out _) != DevicePublishKind.Telemetry)
+        {
+            // IoT Hub accepts a will only on the identity's telemetry topic, so a will can never act as a twin request.
+            return Refuse(out refusal, "the will topic is not this identity's telemetry topic (devices/{deviceId}/messages/events/…)");
         }
 
         var identity = registry.FindIdentity(deviceId, moduleId);
@@ -97,6 +104,12 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
 
         if (token.KeyName is null)
         {
+            if (HubTokenRules.NamesTheHub(token, context))
+            {
+                // A device or module key signs for that identity's resource; a token for the bare hub is a policy's.
+                return Refuse(out refusal, "a device-key token must name the device ({host}/devices/{deviceId}), not the bare hub");
+            }
+
             var auth = identity.Authentication;
             if (!string.Equals(auth.Type, "sas", StringComparison.OrdinalIgnoreCase))
             {
@@ -122,9 +135,15 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
             }
         }
 
-        if (token.IsExpired(DateTimeOffset.UtcNow))
+        var now = DateTimeOffset.UtcNow;
+        if (token.IsExpired(now))
         {
             return Refuse(out refusal, "the SAS token has expired");
+        }
+
+        if (HubTokenRules.ExpiresTooLate(token, now))
+        {
+            return Refuse(out refusal, "the SAS token expires more than 10 years from now (the longest lifetime IoT Hub supports)");
         }
 
         return new DeviceCredentials(deviceId, moduleId, token.KeyName is null ? "sas" : "policy:" + token.KeyName, token.ExpiresOn);
@@ -161,7 +180,7 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
 
     private bool ResourceCoversIdentity(SharedAccessSignatureToken token, string deviceId, string? moduleId)
     {
-        foreach (var host in new[] { context.HostName, "127.0.0.1", context.Options.HubName + ".azure-devices.net" })
+        foreach (var host in HubTokenRules.HubHosts(context))
         {
             if (token.ResourceMatches(SharedAccessSignature.DeviceResource(host, deviceId, moduleId)))
             {

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -57,24 +55,10 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
     public async Task<int> StartAsync(CancellationToken cancellationToken)
     {
-        var requested = _context.RequestedMqttPort;
-        int port;
-        for (var attempt = 1; ; attempt++)
-        {
-            port = requested != 0 ? requested : FreePort(_context.BindAddress);
-            var server = CreateServer(port);
-            try
-            {
-                await server.StartAsync().ConfigureAwait(false);
-                _server = server;
-                break;
-            }
-            catch (SocketException) when (requested == 0 && attempt < 5)
-            {
-                // Another process took the free port between probing and binding: probe again.
-                server.Dispose();
-            }
-        }
+        var (server, listener) = CreateServer(_context.RequestedMqttPort);
+        await server.StartAsync().ConfigureAwait(false);
+        _server = server;
+        var port = listener.BoundPort;
 
         _registry.DesiredPropertiesChanged += OnDesiredPropertiesChanged;
         _registry.IdentityChanged += OnIdentityChanged;
@@ -107,44 +91,36 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         _server?.Dispose();
     }
 
-    private MqttServer CreateServer(int port)
+    private (MqttServer Server, MqttTlsListener Listener) CreateServer(int port)
     {
-        var bind = _context.BindAddress;
         var options = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
-            .WithEncryptedEndpoint()
-            .WithEncryptedEndpointPort(port)
-            .WithEncryptionCertificate(_context.ServerCertificate)
-            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
             .WithPersistentSessions(false)
             .WithMaxPendingMessagesPerClient(1000)
+            // A client that completed TLS has as long to send CONNECT as it had to complete TLS.
+            .WithDefaultCommunicationTimeout(_context.Options.HandshakeTimeout)
             .Build();
-        var tls = options.TlsEndpointOptions;
-        if (bind.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            tls.BoundInterNetworkV6Address = bind;
-            tls.BoundInterNetworkAddress = IPAddress.None;
-        }
-        else
-        {
-            tls.BoundInterNetworkAddress = bind;
-            tls.BoundInterNetworkV6Address = IPAddress.IPv6None;
-        }
 
-        // Ask for a client certificate (X.509 devices) without requiring one (SAS devices); which certificate is
-        // acceptable is decided per identity at CONNECT (thumbprint), not by the TLS layer.
-        tls.ClientCertificateRequired = true;
-        tls.RemoteCertificateValidationCallback = AcceptClientCertificate;
-        tls.NoDelay = true;
+        // Our own listener (not MQTTnet's): exactly the bound address, a TLS handshake timeout, and the packet size
+        // limit enforced on the fixed header before MQTTnet buffers anything. Which client certificate is acceptable
+        // is decided per identity at CONNECT (thumbprint), not by the TLS layer.
+        var listener = new MqttTlsListener(
+            _context.BindAddress,
+            port,
+            _context.ServerCertificate,
+            AcceptClientCertificate,
+            _context.Options.HandshakeTimeout,
+            MqttLimits.MaxPacketRemainingLength,
+            _logger);
 
-        var server = new MqttServerFactory().CreateMqttServer(options);
+        var server = new MqttServerFactory().CreateMqttServer(options, [listener]);
         server.ValidatingConnectionAsync += OnValidatingConnectionAsync;
         server.ClientConnectedAsync += OnClientConnectedAsync;
         server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         server.InterceptingSubscriptionAsync += OnInterceptingSubscriptionAsync;
         server.InterceptingUnsubscriptionAsync += OnInterceptingUnsubscriptionAsync;
         server.InterceptingPublishAsync += OnInterceptingPublishAsync;
-        return server;
+        return (server, listener);
     }
 
     // Self-signed device certificates never chain to a trusted root (chain errors are expected) and SAS devices send
@@ -152,22 +128,14 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
     private static bool AcceptClientCertificate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, System.Net.Security.SslPolicyErrors errors) =>
         (errors & ~(System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable | System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors)) == System.Net.Security.SslPolicyErrors.None;
 
-    private static int FreePort(IPAddress bind)
-    {
-        using var probe = new TcpListener(bind, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
-
     // ------------------------------------------------------------------ connections
 
     private Task OnValidatingConnectionAsync(ValidatingConnectionEventArgs e)
     {
         try
         {
-            var credentials = _authenticator.Authenticate(e.ProtocolVersion, e.ClientId, e.UserName, e.Password, e.ClientCertificate, out var refusal);
+            var will = e.ChannelAdapter is DeviceChannelAdapter adapter && adapter.HasWill ? adapter.WillTopic ?? string.Empty : null;
+            var credentials = _authenticator.Authenticate(e.ProtocolVersion, e.ClientId, e.UserName, e.Password, e.ClientCertificate, will, out var refusal);
             if (credentials is null)
             {
                 e.ReasonCode = refusal!.Code;
@@ -402,7 +370,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         JsonObject patch;
         try
         {
-            if (JsonNode.Parse(payload) is not JsonObject parsed)
+            if (StrictJson.Parse(payload, Rest.RestLimits.MaxJsonDepth) is not JsonObject parsed)
             {
                 await SendErrorAsync(connection, rid, new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The reported-properties patch must be a JSON object.")).ConfigureAwait(false);
                 return;
@@ -410,9 +378,9 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
             patch = parsed;
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            await SendErrorAsync(connection, rid, new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, "The reported-properties patch is not valid JSON.")).ConfigureAwait(false);
+            await SendErrorAsync(connection, rid, new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, Rest.RequestBody.Describe("The reported-properties patch", ex))).ConfigureAwait(false);
             return;
         }
 
@@ -481,7 +449,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         var now = DateTimeOffset.UtcNow;
         foreach (var connection in _connections.Values)
         {
-            if (connection.TokenExpiresOn is { } expires && now > expires + SharedAccessSignatureToken.DefaultClockSkew)
+            if (connection.TokenExpiresOn is { } expires && SharedAccessSignatureToken.IsPastExpiry(now, expires, SharedAccessSignatureToken.DefaultClockSkew))
             {
                 _ = DisconnectAsync(connection, "SAS token expired");
             }

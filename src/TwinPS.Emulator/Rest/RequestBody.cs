@@ -8,8 +8,6 @@ namespace TwinPS.Emulator.Rest;
 /// <summary>Reads and parses request bodies; malformed JSON is 400 <c>IotHubFormatError</c>.</summary>
 internal static class RequestBody
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = RestLimits.MaxJsonDepth };
-
     /// <summary>Reads the whole body (bounded by Kestrel's MaxRequestBodySize).</summary>
     public static async Task<byte[]> ReadBytesAsync(HttpContext context)
     {
@@ -30,15 +28,24 @@ internal static class RequestBody
         if (bytes.IsEmpty) throw new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, "The request body is empty; a JSON document is required.");
         try
         {
-            return JsonNode.Parse(bytes, documentOptions: ParseOptions)
+            // Strict: invalid UTF-8, a lone surrogate or a repeated name is refused here, not found later by whatever
+            // reads the value (which would answer 500 after part of the request was applied).
+            return StrictJson.Parse(bytes, RestLimits.MaxJsonDepth)
                 ?? throw new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, "The request body is JSON null; a JSON object is required.");
         }
         catch (JsonException ex)
         {
-            throw new IoTHubProtocolException(
-                IoTHubErrorCode.IotHubFormatError,
-                $"The request body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
+            throw new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, Describe("The request body", ex));
         }
+    }
+
+    /// <summary>"<paramref name="what"/> is not valid JSON …" with the position the parser gives, or its own reason.</summary>
+    public static string Describe(string what, JsonException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.LineNumber is { } line
+            ? $"{what} is not valid JSON (line {line + 1}, byte {ex.BytePositionInLine + 1})."
+            : $"{what} is not valid JSON: {ex.Message}";
     }
 
     /// <summary>Parses the body as a JSON object.</summary>

@@ -33,11 +33,14 @@ internal sealed class EmulatorCertificates : IDisposable
     /// <summary>Loads the certificates from <paramref name="folder"/>, creating whatever is missing or unusable.</summary>
     public static EmulatorCertificates LoadOrCreate(string folder, IPAddress bindAddress)
     {
-        Directory.CreateDirectory(folder);
         string caCertPath = Path.Combine(folder, CaCertFile);
         string caKeyPath = Path.Combine(folder, CaKeyFile);
         string serverCertPath = Path.Combine(folder, ServerCertFile);
         string serverKeyPath = Path.Combine(folder, ServerKeyFile);
+
+        // Key files of an older emulator version may have been written with the default mode.
+        OwnerOnlyFiles.Restrict(caKeyPath);
+        OwnerOnlyFiles.Restrict(serverKeyPath);
 
         X509Certificate2 ca;
         bool newCa = false;
@@ -134,12 +137,5 @@ internal sealed class EmulatorCertificates : IDisposable
         return sanExtension is not null && sanExtension.EnumerateIPAddresses().Any(a => a.Equals(bindAddress));
     }
 
-    private static void WritePem(string path, string pem, bool secret)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, pem);
-        if (secret && !OperatingSystem.IsWindows())
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WritePem(string path, string pem, bool secret) => OwnerOnlyFiles.WriteAllText(path, pem, secret);
 }

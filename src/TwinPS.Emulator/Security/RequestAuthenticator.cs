@@ -42,11 +42,13 @@ internal sealed class RequestAuthenticator(EmulatorContext context)
             throw Unauthorized("Unauthorized: the token has no 'skn' (a device-scoped token is not valid for service operations)");
         SharedAccessPolicy policy = context.Policies.Find(token.KeyName)
             ?? throw Unauthorized($"Unauthorized: no shared access policy named '{Shorten(token.KeyName)}'");
-        if (!ResourceIsThisHub(token))
+        if (!HubTokenRules.NamesTheHub(token, context))
             throw Unauthorized("Unauthorized: the token's resource (sr) does not name this hub");
         if (!token.IsSignatureValid(policy.PrimaryKey) && !token.IsSignatureValid(policy.SecondaryKey))
             throw Unauthorized("Unauthorized: the signature does not match the policy's keys");
         if (token.IsExpired(now)) throw Unauthorized("Unauthorized: the shared access signature has expired");
+        if (HubTokenRules.ExpiresTooLate(token, now))
+            throw Unauthorized("Unauthorized: the shared access signature expires more than 10 years from now (the longest lifetime IoT Hub supports)");
 
         if (_verified.Count >= MaxCachedTokens) _verified.Clear();
         _verified[authorization] = (policy, token);
@@ -59,14 +61,6 @@ internal sealed class RequestAuthenticator(EmulatorContext context)
         ArgumentNullException.ThrowIfNull(policy);
         if ((policy.Rights & required) != required)
             throw Unauthorized($"Unauthorized: the shared access policy '{policy.Name}' does not grant {required}");
-    }
-
-    private bool ResourceIsThisHub(SharedAccessSignatureToken token)
-    {
-        if (token.Resource.TrimEnd('/').Contains('/', StringComparison.Ordinal)) return false;
-        return token.ResourceMatches(context.HostName)
-            || token.ResourceMatches("127.0.0.1")
-            || token.ResourceMatches(context.Options.HubName + ".azure-devices.net");
     }
 
     private static string Shorten(string value) => value.Length > 64 ? value[..64] + "…" : value;

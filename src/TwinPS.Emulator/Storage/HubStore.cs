@@ -45,6 +45,15 @@ internal sealed class HubStore : IAsyncDisposable
     public static HubStore Open(string? folder)
     {
         string? path = folder is null ? null : Path.Combine(folder, "twinps-emulator.db");
+        if (path is not null)
+        {
+            // The store holds the policy and device keys: owner-only. SQLite gives its WAL and SHM files the
+            // database file's mode; files of an older emulator version are tightened too.
+            Security.OwnerOnlyFiles.Restrict(path, create: true);
+            Security.OwnerOnlyFiles.Restrict(path + "-wal");
+            Security.OwnerOnlyFiles.Restrict(path + "-shm");
+        }
+
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path ?? ":memory:",

@@ -64,7 +64,15 @@ public sealed class SharedAccessSignatureToken
     public bool IsExpired(DateTimeOffset now) => IsExpired(now, DefaultClockSkew);
 
     /// <summary>Expired when <paramref name="now"/> is later than <see cref="ExpiresOn"/> plus <paramref name="allowedSkew"/>.</summary>
-    public bool IsExpired(DateTimeOffset now, TimeSpan allowedSkew) => now > ExpiresOn + allowedSkew;
+    public bool IsExpired(DateTimeOffset now, TimeSpan allowedSkew) => IsPastExpiry(now, ExpiresOn, allowedSkew);
+
+    /// <summary>
+    /// Whether <paramref name="now"/> is later than <paramref name="expiresOn"/> plus <paramref name="allowedSkew"/>,
+    /// computed without adding to <paramref name="expiresOn"/> (an expiry near <see cref="DateTimeOffset.MaxValue"/> must
+    /// not overflow).
+    /// </summary>
+    public static bool IsPastExpiry(DateTimeOffset now, DateTimeOffset expiresOn, TimeSpan allowedSkew) =>
+        now > expiresOn && now - expiresOn > allowedSkew;
 
     /// <summary>
     /// Whether this token grants access to <paramref name="expectedResource"/> (e.g. the hub host name, or

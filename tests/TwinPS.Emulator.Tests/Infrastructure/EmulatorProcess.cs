@@ -24,6 +24,8 @@ public sealed class EmulatorProcess : IDisposable
 
     public int HttpsPort => (int)Ready["httpsPort"]!;
 
+    public int MqttPort => (int)Ready["mqttPort"]!;
+
     public string CaCertificatePath => (string)Ready["caCertificatePath"]!;
 
     public string ServiceConnectionString => (string)Ready["serviceConnectionString"]!;

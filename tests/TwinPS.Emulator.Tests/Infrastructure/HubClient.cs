@@ -96,13 +96,24 @@ public sealed class HubClient : IDisposable
     public Task<HubResponse> PostAsync(string path, string body, Action<HttpRequestMessage>? configure = null) => SendAsync(HttpMethod.Post, path, body, configure);
 
     /// <summary>Sends a request with api-version and a fresh token unless <paramref name="configure"/> changes them.</summary>
-    public async Task<HubResponse> SendAsync(HttpMethod method, string path, string? body, Action<HttpRequestMessage>? configure = null, bool addApiVersion = true, bool addToken = true)
+    public Task<HubResponse> SendAsync(HttpMethod method, string path, string? body, Action<HttpRequestMessage>? configure = null, bool addApiVersion = true, bool addToken = true) =>
+        SendContentAsync(method, path, body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"), configure, addApiVersion, addToken);
+
+    /// <summary>Sends raw bytes as the body (for bodies that are not valid UTF-8).</summary>
+    public Task<HubResponse> SendBytesAsync(HttpMethod method, string path, byte[] body, Action<HttpRequestMessage>? configure = null)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return SendContentAsync(method, path, content, configure, addApiVersion: true, addToken: true);
+    }
+
+    private async Task<HubResponse> SendContentAsync(HttpMethod method, string path, HttpContent? content, Action<HttpRequestMessage>? configure, bool addApiVersion, bool addToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         string uri = addApiVersion ? path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "api-version=" + ApiVersion : path;
         using var request = new HttpRequestMessage(method, uri);
         if (addToken) request.Headers.TryAddWithoutValidation("Authorization", Token());
-        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        request.Content = content;
         configure?.Invoke(request);
         using HttpResponseMessage response = await _http.SendAsync(request).ConfigureAwait(false);
         string text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
