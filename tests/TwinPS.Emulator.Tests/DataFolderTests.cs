@@ -55,7 +55,7 @@ public sealed class DataFolderTests : IDisposable
     [InlineData("1777")]
     [InlineData("0770")]
     [InlineData("0702")]
-    public void A_folder_others_can_write_is_refused_with_a_clear_message_and_left_as_it_was(string octal)
+    public async Task A_folder_others_can_write_is_refused_with_a_clear_message_and_left_as_it_was(string octal)
     {
         if (OperatingSystem.IsWindows()) return;
         string data = Path.Combine(_root, "shared-" + octal);
@@ -64,14 +64,17 @@ public sealed class DataFolderTests : IDisposable
         File.SetUnixFileMode(data, mode);
 
         using var process = EmulatorProcess.StartRaw("--https-port", "0", "--mqtt-port", "0", "--data", data);
-        string stdout = process.StandardOutput.ReadToEnd();
-        string stderr = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(60_000));
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        bool exited = process.WaitForExit(60_000);
+        if (!exited) process.Kill(entireProcessTree: true);
+        Assert.True(exited, "the emulator started on a folder others can write");
+        process.WaitForExit();
 
         Assert.Equal(1, process.ExitCode);
-        Assert.Equal(string.Empty, stdout);
-        Assert.Contains("can be written by other users", stderr, StringComparison.Ordinal);
-        Assert.Contains(data, stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await stdout);
+        Assert.Contains("can be written by other users", await stderr, StringComparison.Ordinal);
+        Assert.Contains(data, await stderr, StringComparison.Ordinal);
         Assert.Equal(mode, File.GetUnixFileMode(data));
         Assert.Empty(Directory.EnumerateFileSystemEntries(data));
     }

@@ -49,6 +49,39 @@ public sealed class FuzzTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
         return s.ToString();
     }
 
+    /// <summary>Byte-level damage JSON text cannot carry: invalid UTF-8, encoded or escaped lone surrogates, a repeated name.</summary>
+    private static readonly byte[][] Poisons =
+    [
+        [0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+        "\\ud800"u8.ToArray(), "\\udfff"u8.ToArray(), "\\udc00\\ud800"u8.ToArray(),
+    ];
+
+    /// <summary>UTF-8 of <paramref name="text"/>, then (half the time) poison bytes inside a string or a name repeated in one object.</summary>
+    private static byte[] Poison(string text, Random random)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        if (random.Next(2) == 0) return bytes;
+        var list = new List<byte>(bytes);
+        if (random.Next(3) == 0)
+        {
+            // Repeat the first member of the first object: {"a":… → {"a":…,"a":… (when the text has one).
+            int brace = text.IndexOf('{', StringComparison.Ordinal);
+            int comma = brace < 0 ? -1 : text.IndexOf(',', brace);
+            if (comma > brace + 1)
+            {
+                byte[] member = Encoding.UTF8.GetBytes(text[(brace + 1)..comma] + ",");
+                list.InsertRange(Encoding.UTF8.GetByteCount(text[..(brace + 1)]), member);
+                return [.. list];
+            }
+        }
+
+        // Inside a string: just after a quote.
+        var quotes = Enumerable.Range(0, list.Count).Where(i => list[i] == (byte)'"').ToArray();
+        int at = quotes.Length == 0 ? random.Next(list.Count + 1) : quotes[random.Next(quotes.Length)] + 1;
+        list.InsertRange(at, Poisons[random.Next(Poisons.Length)]);
+        return [.. list];
+    }
+
     private static void AssertEnveloped(HubResponse r, string what)
     {
         Assert.True((int)r.Status < 500, $"{what} → {(int)r.Status} {r.Body}");
@@ -71,21 +104,23 @@ public sealed class FuzzTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
         for (int i = 0; i < 300; i++)
         {
             int which = i % 5;
-            string body = Mutate(Seeds[which switch { 0 or 1 => 0, 2 => 1, _ => 2 }], random);
+            string text = Mutate(Seeds[which switch { 0 or 1 => 0, 2 => 1, _ => 2 }], random);
+            byte[] body = Poison(text, random);
             HubResponse r = which switch
             {
-                0 => await hub.PatchAsync("twins/" + id, body),
-                1 => await hub.PutAsync("twins/" + id, body),
-                2 => await hub.PutAsync("devices/" + Ids.New("fzd"), body),
-                3 => await hub.PostAsync("devices", body),
-                _ => await hub.PostAsync("devices/query", body),
+                0 => await hub.SendBytesAsync(HttpMethod.Patch, "twins/" + id, body),
+                1 => await hub.SendBytesAsync(HttpMethod.Put, "twins/" + id, body),
+                2 => await hub.SendBytesAsync(HttpMethod.Put, "devices/" + Ids.New("fzd"), body),
+                3 => await hub.SendBytesAsync(HttpMethod.Post, "devices", body),
+                _ => await hub.SendBytesAsync(HttpMethod.Post, "devices/query", body),
             };
-            AssertEnveloped(r, $"#{i} body {body}");
+            AssertEnveloped(r, $"#{i} body {Convert.ToHexString(body)}");
         }
 
         Assert.False(fixture.Emulator.HasExited);
         Assert.Equal(HttpStatusCode.OK, (await hub.GetAsync("twins/" + id)).Status);
         Assert.Equal(0, (long)(await hub.GetAsync("$twinps/stats")).Obj["serverErrors"]!);
+        MalformedJsonTests.AssertNoErrorLogged(fixture.Emulator.StandardError);
     }
 
     [Fact]
@@ -97,11 +132,17 @@ public sealed class FuzzTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
         for (int i = 0; i < 300; i++)
         {
             string query = Mutate(QuerySeeds[i % QuerySeeds.Length], random);
-            HubResponse r = await hub.PostAsync("devices/query", new JsonObject { ["query"] = query }.ToJsonString());
-            AssertEnveloped(r, $"#{i} query {query}");
+            string json = i % 7 == 0
+                ? new JsonObject { ["query"] = query }.ToJsonString().TrimEnd('}') + ",\"query\":\"SELECT * FROM devices\"}"
+                : new JsonObject { ["query"] = query }.ToJsonString();
+            byte[] body = i % 7 == 0 ? Encoding.UTF8.GetBytes(json) : Poison(json, random);
+            HubResponse r = await hub.SendBytesAsync(HttpMethod.Post, "devices/query", body);
+            AssertEnveloped(r, $"#{i} query {Convert.ToHexString(body)}");
         }
 
         Assert.False(fixture.Emulator.HasExited);
         Assert.Equal(HttpStatusCode.OK, (await hub.GetAsync("statistics/devices")).Status);
+        Assert.Equal(0, (long)(await hub.GetAsync("$twinps/stats")).Obj["serverErrors"]!);
+        MalformedJsonTests.AssertNoErrorLogged(fixture.Emulator.StandardError);
     }
 }

@@ -169,6 +169,101 @@ public sealed class EmulatorMqttProtocolTests(DeviceHubFixture fixture) : IClass
         Assert.Equal(401, ex.Status);
     }
 
+    public static readonly TheoryData<string> MalformedPatches = new()
+    {
+        "invalid UTF-8 in a value",
+        "invalid UTF-8 in a name",
+        "UTF-8-encoded surrogate",
+        "lone high surrogate escape",
+        "lone low surrogate escape in a name",
+        "duplicate name",
+        "duplicate name nested",
+    };
+
+    private static byte[] Malformed(string shape) => shape switch
+    {
+        "invalid UTF-8 in a value" => [.. "{\"a\":\""u8, 0xC3, 0x28, .. "\"}"u8],
+        "invalid UTF-8 in a name" => [.. "{\""u8, 0xFF, .. "\":1}"u8],
+        "UTF-8-encoded surrogate" => [.. "{\"a\":\""u8, 0xED, 0xA0, 0x80, .. "\"}"u8],
+        "lone high surrogate escape" => Encoding.UTF8.GetBytes("{\"a\":\"\\ud800\"}"),
+        "lone low surrogate escape in a name" => Encoding.UTF8.GetBytes("{\"\\udc00\":1}"),
+        "duplicate name" => Encoding.UTF8.GetBytes("{\"a\":1,\"a\":2}"),
+        _ => Encoding.UTF8.GetBytes("{\"o\":{\"x\":1,\"x\":{}}}"),
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedPatches))]
+    public async Task A_malformed_reported_patch_is_answered_400_IotHubFormatError_nothing_applied_and_the_connection_stays_up(string shape)
+    {
+        var cs = IoTHubConnectionString.Parse(await _hub.CreateDeviceAsync());
+        using var raw = await RawDevice.ConnectAsync(_hub, cs);
+        await raw.SubscribeAsync("$iothub/twin/res/#");
+        var before = await _hub.Service.GetTwinAsync(cs.DeviceId!);
+
+        await raw.PublishAsync("$iothub/twin/PATCH/properties/reported/?$rid=m1", Malformed(shape));
+        Assert.True(raw.TryReceive(TimeBounds.Eventually, out var answer), "no answer");
+
+        Assert.Equal("$iothub/twin/res/400/?$rid=m1", answer.Topic);
+        Assert.Equal(400006, (int)JsonNode.Parse(answer.Body)!["errorCode"]!);
+        Assert.True(raw.IsConnected);
+        var (okTopic, _) = await raw.RequestAsync("$iothub/twin/PATCH/properties/reported/?$rid=m2", """{"after":1}""");
+        Assert.Equal($"$iothub/twin/res/204/?$rid=m2&$version={before.ReportedVersion + 1}", okTopic);
+        var after = await _hub.Service.GetTwinAsync(cs.DeviceId!);
+        Assert.Equal(["after"], after.Reported.Select(p => p.Key).Where(k => !k.StartsWith('$')).ToArray());
+        Assert.DoesNotContain("unexpected failure", _hub.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", _hub.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_will_is_accepted_only_on_the_telemetry_topic_and_never_acts_as_a_twin_request()
+    {
+        var cs = IoTHubConnectionString.Parse(await _hub.CreateDeviceAsync());
+        foreach (var topic in new[] { "$iothub/twin/PATCH/properties/reported/?$rid=will", "$iothub/twin/GET/?$rid=will", "devices/other/messages/events/" })
+        {
+            var refused = await RawDevice.TryConnectWithAsync(_hub, cs, o => o.WithWillTopic(topic).WithWillPayload("""{"fromWill":1}"""u8.ToArray()));
+            Assert.Null(refused);
+        }
+
+        var telemetryWill = await RawDevice.TryConnectWithAsync(_hub, cs, o => o.WithWillTopic($"devices/{cs.DeviceId}/messages/events/").WithWillPayload("""{"fromWill":1}"""u8.ToArray()));
+        Assert.NotNull(telemetryWill);
+        telemetryWill.Dispose(); // no DISCONNECT packet: the hub publishes the will (as telemetry)
+
+        await using var device = IoTHubDeviceClient.Create(cs, _hub.DeviceOptions());
+        await device.OpenAsync();
+        var twin = await device.GetTwinAsync();
+        Assert.Null(twin.Reported["fromWill"]);
+        Assert.Equal(1, twin.ReportedVersion);
+    }
+
+    [Fact]
+    public async Task A_device_key_token_must_name_the_device_and_a_port_in_sr_must_be_one_of_the_hubs()
+    {
+        var cs = IoTHubConnectionString.Parse(await _hub.CreateDeviceAsync());
+        var user = $"localhost/{cs.DeviceId}/?api-version=2021-04-12";
+        string KeyToken(string sr, string key, string? policy = null, DateTimeOffset? expires = null) =>
+            SharedAccessSignature.Build(sr, key, policy, expires ?? DateTimeOffset.UtcNow.AddHours(1));
+
+        foreach (var bareHub in new[] { "localhost", $"localhost:{_hub.MqttPort}", "twinps-emulator.azure-devices.net" })
+        {
+            Assert.Equal(MqttClientConnectResultCode.NotAuthorized, await RawDevice.TryConnectAsync(_hub, cs.DeviceId!, user, KeyToken(bareHub, cs.SharedAccessKey!)));
+        }
+
+        // A policy with DeviceConnect may sign for the bare hub (the C# SDK does so with a policy connection string).
+        var devicePolicy = _hub.Policy("device");
+        Assert.Equal(MqttClientConnectResultCode.Success, await RawDevice.TryConnectAsync(_hub, cs.DeviceId!, user, KeyToken("localhost", devicePolicy.SharedAccessKey!, "device")));
+
+        Assert.Equal(MqttClientConnectResultCode.NotAuthorized, await RawDevice.TryConnectAsync(_hub, cs.DeviceId!, user, KeyToken($"localhost:1/devices/{cs.DeviceId}", cs.SharedAccessKey!)));
+        foreach (var host in new[] { "localhost", $"localhost:{_hub.MqttPort}", $"localhost:{_hub.HttpsPort}" })
+        {
+            Assert.Equal(MqttClientConnectResultCode.Success, await RawDevice.TryConnectAsync(_hub, cs.DeviceId!, user, KeyToken($"{host}/devices/{cs.DeviceId}", cs.SharedAccessKey!)));
+        }
+
+        // The end of time is refused (longer than IoT Hub's 10-year maximum), never a crash.
+        Assert.Equal(MqttClientConnectResultCode.NotAuthorized, await RawDevice.TryConnectAsync(_hub, cs.DeviceId!, user,
+            KeyToken($"localhost/devices/{cs.DeviceId}", cs.SharedAccessKey!, null, DateTimeOffset.FromUnixTimeSeconds(253402300799))));
+        Assert.Equal(MqttClientConnectResultCode.Success, await RawDevice.TryConnectAsync(_hub, cs.DeviceId!, user, Token(cs)));
+    }
+
     private static string Token(IoTHubConnectionString cs) =>
         SharedAccessSignature.Build(SharedAccessSignature.DeviceResource("localhost", cs.DeviceId!), cs.SharedAccessKey!, null, DateTimeOffset.UtcNow.AddHours(1));
 
@@ -212,12 +307,30 @@ public sealed class EmulatorMqttProtocolTests(DeviceHubFixture fixture) : IClass
             return new RawDevice(client);
         }
 
-        public static async Task<MqttClientConnectResultCode> TryConnectAsync(DeviceHub hub, string clientId, string userName, string password, MqttProtocolVersion version = MqttProtocolVersion.V311)
+        public static async Task<MqttClientConnectResultCode> TryConnectAsync(DeviceHub hub, string clientId, string userName, string password, MqttProtocolVersion version = MqttProtocolVersion.V311, Action<MqttClientOptionsBuilder>? configure = null)
         {
-            var (client, result) = await ConnectCoreAsync(hub, clientId, userName, password, version);
+            var (client, result) = await ConnectCoreAsync(hub, clientId, userName, password, version, configure);
             client.Dispose();
             return result;
         }
+
+        /// <summary>Connects with extra options (e.g. a will); null when the CONNECT was refused.</summary>
+        public static async Task<RawDevice?> TryConnectWithAsync(DeviceHub hub, IoTHubConnectionString cs, Action<MqttClientOptionsBuilder> configure)
+        {
+            var (client, result) = await ConnectCoreAsync(hub, cs.DeviceId!, $"localhost/{cs.DeviceId}/?api-version=2021-04-12", Token(cs), MqttProtocolVersion.V311, configure);
+            if (result == MqttClientConnectResultCode.Success)
+            {
+                return new RawDevice(client);
+            }
+
+            client.Dispose();
+            return null;
+        }
+
+        public Task<MqttClientPublishResult> PublishAsync(string topic, byte[] body) =>
+            _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(body).Build());
+
+        public bool IsConnected => _client.IsConnected;
 
         public Task<MqttClientSubscribeResult> SubscribeAsync(string filter) =>
             _client.SubscribeAsync(new MqttClientFactory().CreateSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtMostOnce).Build());
@@ -239,17 +352,18 @@ public sealed class EmulatorMqttProtocolTests(DeviceHubFixture fixture) : IClass
 
         public void Dispose() => _client.Dispose();
 
-        private static async Task<(IMqttClient Client, MqttClientConnectResultCode Result)> ConnectCoreAsync(DeviceHub hub, string clientId, string userName, string password, MqttProtocolVersion version)
+        private static async Task<(IMqttClient Client, MqttClientConnectResultCode Result)> ConnectCoreAsync(DeviceHub hub, string clientId, string userName, string password, MqttProtocolVersion version, Action<MqttClientOptionsBuilder>? configure = null)
         {
             var client = new MqttClientFactory().CreateMqttClient();
-            var options = new MqttClientOptionsBuilder()
+            var builder = new MqttClientOptionsBuilder()
                 .WithTcpServer("localhost", hub.MqttPort)
                 .WithProtocolVersion(version)
                 .WithClientId(clientId)
                 .WithCredentials(userName, password)
                 .WithTimeout(TimeBounds.Eventually)
-                .WithTlsOptions(o => o.UseTls().WithTargetHost("localhost").WithTrustChain([hub.CaCertificate]))
-                .Build();
+                .WithTlsOptions(o => o.UseTls().WithTargetHost("localhost").WithTrustChain([hub.CaCertificate]));
+            configure?.Invoke(builder);
+            var options = builder.Build();
             try
             {
                 var result = await client.ConnectAsync(options);
