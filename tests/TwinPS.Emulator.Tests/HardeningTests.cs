@@ -15,7 +15,7 @@ namespace TwinPS.Emulator.Tests;
 /// </summary>
 public sealed class HardeningTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Generous = TwinPS.Testing.TimeBounds.Eventually;
 
     [Fact]
     public async Task An_oversized_CONNECT_without_credentials_is_refused_on_its_header_and_memory_stays_flat()

@@ -35,7 +35,9 @@ public sealed class DirectMethodResponse
         if (body.IsEmpty || IsWhiteSpace(body)) return new DirectMethodResponse(status, null);
         try
         {
-            return new DirectMethodResponse(status, JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }));
+            // Strict: a body with invalid UTF-8, a lone surrogate or a repeated name is not JSON the service can
+            // return; it is kept as a string like any other non-JSON body.
+            return new DirectMethodResponse(status, StrictJson.Parse(body, 64));
         }
         catch (JsonException)
         {
