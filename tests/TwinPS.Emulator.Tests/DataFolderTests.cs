@@ -27,6 +27,10 @@ public sealed class DataFolderTests : IDisposable
         {
             Assert.Equal(Owner, File.GetUnixFileMode(data));
             AssertKeyFilesOwnerOnly(data);
+
+            // The PEM files are plain ASCII (no byte-order mark), readable by any PEM reader.
+            foreach (string pem in new[] { "ca.pem", "ca.key.pem", "server.pem", "server.key.pem" })
+                Assert.Equal((byte)'-', File.ReadAllBytes(Path.Combine(data, pem))[0]);
         }
     }
 

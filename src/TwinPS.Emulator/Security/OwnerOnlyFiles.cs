@@ -64,7 +64,7 @@ internal static class OwnerOnlyFiles
         File.Delete(temp);
         var options = new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write };
         if (secret && !OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerFileMode;
-        using (var writer = new StreamWriter(temp, System.Text.Encoding.UTF8, options))
+        using (var writer = new StreamWriter(temp, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
         {
             writer.Write(text);
         }
