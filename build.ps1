@@ -6,7 +6,8 @@
 .DESCRIPTION
     Tasks:
       Build     Compiles the solution and assembles the ready module folder out/TwinPS
-                (module, dependencies, formats, generated help, and the emulator under out/TwinPS/emulator).
+                (manifest, root psm1 and TwinPS.Loader.dll, the cmdlet assembly and its dependencies under
+                out/TwinPS/dependencies, formats, generated help, and the emulator under out/TwinPS/emulator).
       Test      Build, then every suite listed in tests/suites.psd1: the xunit suites, the Pester suites
                 against the built module, and the official-SDK conformance suite against a freshly started
                 emulator (see tests/README.md). Ends with one line 'N passed, N failed' (', N skipped' when
@@ -65,6 +66,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'TwinPS'
 $EmulatorOut = Join-Path $ModuleOut 'emulator'
+$DependencyOut = Join-Path $ModuleOut 'dependencies'
 $ResultsDir = Join-Path $Out 'test-results'
 $PesterVersion = '5.7.1'
 
@@ -95,13 +97,20 @@ function Invoke-Build {
 
     Write-Step "Assembling $ModuleOut"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/TwinPS/TwinPS.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-o', $ModuleOut)
+    # The cmdlet assembly and every dependency go to dependencies/, which only TwinPS's own AssemblyLoadContext reads
+    # (PowerShell probes the folder of an assembly it loaded, never a subfolder); the loader alone sits at the top.
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/TwinPS/TwinPS.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-o', $DependencyOut)
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/TwinPS.Loader/TwinPS.Loader.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-o', $ModuleOut)
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/TwinPS.Emulator/TwinPS.Emulator.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-o', $EmulatorOut)
 
     # PowerShell loads its own System.Management.Automation; never ship a copy.
-    Get-ChildItem $ModuleOut -Filter 'System.Management.Automation.dll' -ErrorAction SilentlyContinue | Remove-Item
-    Get-ChildItem $ModuleOut -Filter '*.pdb' | Remove-Item
-    Get-ChildItem $ModuleOut -Filter '*.deps.json' | Remove-Item
+    Get-ChildItem $DependencyOut -Filter 'System.Management.Automation.dll' -ErrorAction SilentlyContinue | Remove-Item
+    foreach ($folder in $ModuleOut, $DependencyOut) {
+        Get-ChildItem $folder -Filter '*.pdb' | Remove-Item
+        Get-ChildItem $folder -Filter '*.deps.json' | Remove-Item
+    }
+    $strays = @(Get-ChildItem $ModuleOut -Filter '*.dll' | Where-Object Name -ne 'TwinPS.Loader.dll')
+    if ($strays) { throw "Only TwinPS.Loader.dll may sit at the top of the module folder; found: $($strays.Name -join ', ')" }
 
     Copy-Item (Join-Path $Root 'TwinPS.psd1') $ModuleOut
     Get-ChildItem (Join-Path $Root 'module') -File -ErrorAction SilentlyContinue |

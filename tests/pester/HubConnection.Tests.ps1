@@ -146,7 +146,9 @@ Describe 'Connect-IoTHub' {
 
     Context 'Microsoft Entra ID (-HostName)' {
         BeforeAll {
-            $moduleDir = Split-Path (Get-Module TwinPS).Path
+            # A copy of the module's own Azure.Core, loaded into the default context as a user's session would: a
+            # different type from the one TwinPS uses in its own load context, which Connect-IoTHub adapts.
+            $moduleDir = Join-Path (Split-Path (Get-Module TwinPS).Path) 'dependencies'
             if (-not ('TwinPSTest.StaticTokenCredential' -as [type])) {
                 Add-Type -ReferencedAssemblies (Join-Path $moduleDir 'Azure.Core.dll'), (Join-Path $moduleDir 'System.ClientModel.dll'), 'System.Memory', 'System.Runtime', 'System.Threading', 'netstandard' -IgnoreWarnings -WarningAction SilentlyContinue -TypeDefinition @'
 using System;

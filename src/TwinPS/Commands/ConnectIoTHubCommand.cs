@@ -144,15 +144,13 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
         {
             credential = new DefaultAzureCredential();
         }
-        else if (given is TokenCredential tokenCredential)
-        {
-            credential = tokenCredential;
-        }
         else
         {
-            throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+            // TwinPS's own TokenCredential (New-IoTHubEmulatorCredential), or one of any other Azure.Core copy in the
+            // session (TwinPS's Azure.Core lives in the module's own load context), adapted by reflection.
+            credential = ForeignTokenCredential.TryCreate(given) ?? throw new TerminatingErrorException(ErrorRecords.InvalidInput(
                 "InvalidCredential",
-                $"-Credential must be an Azure.Core.TokenCredential (for example an Azure.Identity credential object), not {given.GetType().FullName}.",
+                $"-Credential must be an Azure.Core.TokenCredential (for example an Azure.Identity credential object, from any Azure.Core version), not {given.GetType().FullName}.",
                 target: null));
         }
 

@@ -32,9 +32,20 @@ internal static class EmulatorLauncher
     private static readonly ConcurrentDictionary<int, Runspace> Owners = new();
     private static int _exitHookInstalled;
 
-    /// <summary>The emulator's entry assembly beside this module.</summary>
-    public static string EmulatorDllPath =>
-        Path.Combine(Path.GetDirectoryName(typeof(EmulatorLauncher).Assembly.Location) ?? ".", "emulator", "TwinPS.Emulator.dll");
+    /// <summary>
+    /// The emulator's entry assembly in the module folder: TwinPS.dll sits in the module's dependencies/ folder, the
+    /// emulator in emulator/ beside it (a build's bin folder, with emulator/ directly under it, is the fallback).
+    /// </summary>
+    public static string EmulatorDllPath
+    {
+        get
+        {
+            string assemblyDirectory = Path.GetDirectoryName(typeof(EmulatorLauncher).Assembly.Location) ?? ".";
+            string inModule = Path.Combine(Path.GetDirectoryName(assemblyDirectory) ?? assemblyDirectory, "emulator", "TwinPS.Emulator.dll");
+            string besideAssembly = Path.Combine(assemblyDirectory, "emulator", "TwinPS.Emulator.dll");
+            return File.Exists(inModule) || !File.Exists(besideAssembly) ? inModule : besideAssembly;
+        }
+    }
 
     /// <summary>Emulators started by this process that are still tracked.</summary>
     public static IEnumerable<EmulatorInfo> All => Running.Values;

@@ -1,0 +1,47 @@
+# TwinPS's root module. The cmdlets live in dependencies/TwinPS.dll, which loads, with every third-party assembly
+# it needs (Azure.Core, Azure.Identity, MSAL, System.ClientModel, MQTTnet, ...), in TwinPS's own
+# AssemblyLoadContext: other modules' copies of those assemblies (Az.Accounts, Microsoft.Graph, an Add-Type of an
+# older Azure.Core) never meet TwinPS's, in either load order. Only TwinPS.Loader.dll loads in the default context.
+
+if (-not ('TwinPS.Loader.ModuleLoadContext' -as [type])) {
+    # LoadFrom on .NET (Core) loads into the default context, which is what the loader itself needs.
+    $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'TwinPS.Loader.dll'))
+    $isReload = $false
+}
+else {
+    $isReload = $true
+}
+
+$twinPSAssembly = [TwinPS.Loader.ModuleLoadContext]::Initialize()
+$innerModule = Microsoft.PowerShell.Core\Import-Module -Assembly $twinPSAssembly -PassThru:$isReload
+
+if ($innerModule) {
+    # A second import (Import-Module -Force, Remove-Module then Import-Module) gets PowerShell's cached module for
+    # the assembly, whose cmdlets are not added to this module's exports (PowerShell/PowerShell#20710).
+    $addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod(
+        'AddExportedCmdlet', [System.Reflection.BindingFlags]'Instance, NonPublic')
+    foreach ($cmdlet in $innerModule.ExportedCmdlets.Values) {
+        $null = $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
+    }
+}
+
+# PowerShell resolves [TypeName] only in the default context, so the module's public types (TwinPS.Models.Twin, ...)
+# become type accelerators of the same full name: [TwinPS.Models.Twin], -is and -as keep working.
+$typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
+$knownAccelerators = $typeAccelerators::Get
+$addedAccelerators = [System.Collections.Generic.List[string]]::new()
+foreach ($type in $twinPSAssembly.GetExportedTypes()) {
+    if (-not $knownAccelerators.ContainsKey($type.FullName)) {
+        $typeAccelerators::Add($type.FullName, $type)
+        $addedAccelerators.Add($type.FullName)
+    }
+}
+
+$ExecutionContext.SessionState.Module.OnRemove = {
+    $current = $typeAccelerators::Get
+    foreach ($name in $addedAccelerators) {
+        if ($current.ContainsKey($name) -and $current[$name].Assembly -eq $twinPSAssembly) {
+            $null = $typeAccelerators::Remove($name)
+        }
+    }
+}.GetNewClosure()
