@@ -150,6 +150,7 @@ Describe 'Connect-IoTHub' {
             # different type from the one TwinPS uses in its own load context, which Connect-IoTHub adapts.
             $moduleDir = Join-Path (Split-Path (Get-Module TwinPS).Path) 'dependencies'
             if (-not ('TwinPSTest.StaticTokenCredential' -as [type])) {
+                Add-Type -Path (Join-Path $moduleDir 'System.ClientModel.dll'), (Join-Path $moduleDir 'Azure.Core.dll')
                 Add-Type -ReferencedAssemblies (Join-Path $moduleDir 'Azure.Core.dll'), (Join-Path $moduleDir 'System.ClientModel.dll'), 'System.Memory', 'System.Runtime', 'System.Threading', 'netstandard' -IgnoreWarnings -WarningAction SilentlyContinue -TypeDefinition @'
 using System;
 using System.Threading;
