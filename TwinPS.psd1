@@ -51,9 +51,18 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Azure', 'IoT', 'IoTHub', 'DeviceTwin', 'Twin', 'MQTT', 'Emulator')
+            Tags         = @('Azure', 'IoT', 'IoTHub', 'DeviceTwin', 'Twin', 'DeviceTwins', 'MQTT', 'Emulator', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://github.com/TwinPS/TwinPS'
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First preview: backend twin cmdlets, device cmdlets over MQTT, local IoT Hub emulator.'
+            ReleaseNotes = @'
+0.1.0 (first preview)
+- Backend: Get-IoTTwin, Set-IoTTwinDesired, Update-IoTTwinTag, Update-IoTTwin, Set-IoTTwin (ETag-safe), Search-IoTTwin
+  (every page streamed, safe quoting), device identities (New/Get/Set/Remove-IoTDevice, Get-IoTDeviceConnectionString).
+- Device side over MQTT: Connect-IoTDevice, Get-IoTDeviceTwin, Update-IoTTwinReported, Wait-IoTTwinDesired.
+- A local IoT Hub emulator (Start-IoTHubEmulator): REST and MQTT over TLS, durable, judged by Microsoft's own SDKs.
+- Dependencies (Azure.Core, Azure.Identity, MSAL, MQTTnet, ...) load in the module's own AssemblyLoadContext: TwinPS
+  works beside Az.Accounts and other modules in either load order.
+'@
         }
     }
 }

@@ -15,7 +15,8 @@
       Emulator  Build, then run the local IoT Hub emulator in the foreground (extra arguments are passed on).
       Demo      Build, then run the quick-start demo against a throwaway emulator.
       Bench     Build, then run the benchmarks and rewrite docs/benchmarks.md.
-      Package   Build, then write a PowerShell Gallery package (.nupkg) of out/TwinPS into out/package.
+      Package   Build, then write a PowerShell Gallery package (.nupkg) of out/TwinPS into out/package
+                (PSResourceGet's Compress-PSResource; installs with Install-PSResource from a local repository).
 
 .EXAMPLE
     dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 Test
@@ -112,7 +113,8 @@ function Invoke-Build {
     $strays = @(Get-ChildItem $ModuleOut -Filter '*.dll' | Where-Object Name -ne 'TwinPS.Loader.dll')
     if ($strays) { throw "Only TwinPS.Loader.dll may sit at the top of the module folder; found: $($strays.Name -join ', ')" }
 
-    Copy-Item (Join-Path $Root 'TwinPS.psd1') $ModuleOut
+    Get-ChildItem $EmulatorOut -Filter '*.pdb' | Remove-Item
+    Copy-Item (Join-Path $Root 'TwinPS.psd1'), (Join-Path $Root 'LICENSE') $ModuleOut
     Get-ChildItem (Join-Path $Root 'module') -File -ErrorAction SilentlyContinue |
         Where-Object Extension -in '.ps1xml', '.psm1' |
         Copy-Item -Destination $ModuleOut
@@ -206,44 +208,16 @@ function Invoke-Bench {
 }
 
 function Invoke-Package {
+    # A PowerShell Gallery package (.nupkg) made with PSResourceGet's own packer, offline: tools/New-Package.ps1.
     Invoke-Build
     $packageOut = Join-Path $Out 'package'
-    New-Item -ItemType Directory -Force $packageOut | Out-Null
-    $manifest = Import-PowerShellDataFile (Join-Path $ModuleOut 'TwinPS.psd1')
-    $version = $manifest.ModuleVersion
-    $nuspec = Join-Path $Out 'TwinPS.nuspec'
-    $tags = ($manifest.PrivateData.PSData.Tags + @('PSModule', 'PSEdition_Core')) -join ' '
-    $cmdlets = ($manifest.CmdletsToExport | ForEach-Object { "PSCmdlet_$_" }) -join ' '
-    @"
-<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd">
-  <metadata>
-    <id>TwinPS</id>
-    <version>$version</version>
-    <authors>$($manifest.Author)</authors>
-    <description>$([System.Security.SecurityElement]::Escape($manifest.Description))</description>
-    <license type="expression">MIT</license>
-    <tags>$tags $cmdlets</tags>
-  </metadata>
-  <files>
-    <file src="TwinPS/**" target="" />
-  </files>
-</package>
-"@ | Set-Content $nuspec
-    # A PowerShell Gallery package is a NuGet package with the module at its root; 'dotnet pack' of a nuspec needs a project, so zip it ourselves.
-    $nupkg = Join-Path $packageOut "TwinPS.$version.nupkg"
-    if (Test-Path $nupkg) { Remove-Item $nupkg }
-    Add-Type -AssemblyName System.IO.Compression.FileSystem
-    $zip = [System.IO.Compression.ZipFile]::Open($nupkg, 'Create')
-    try {
-        [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($zip, $nuspec, 'TwinPS.nuspec') | Out-Null
-        foreach ($file in Get-ChildItem $ModuleOut -Recurse -File) {
-            $relative = [System.IO.Path]::GetRelativePath($ModuleOut, $file.FullName).Replace('\', '/')
-            [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($zip, $file.FullName, $relative) | Out-Null
-        }
-    }
-    finally { $zip.Dispose() }
-    Write-Step "Package: $nupkg"
+    if (Test-Path $packageOut) { Remove-Item $packageOut -Recurse -Force }
+    $exit = Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-Package.ps1'),
+        '-ModulePath', $ModuleOut, '-OutputPath', $packageOut)
+    if ($exit -ne 0) { throw "Packaging failed (exit code $exit)." }
+    $nupkg = Get-ChildItem $packageOut -Filter '*.nupkg'
+    Write-Step "Package: $($nupkg.FullName)"
+    Write-Host '    Try it: Register-PSResourceRepository -Name local -Uri <folder with the .nupkg> -Trusted; Install-PSResource TwinPS -Repository local'
 }
 
 switch ($Task) {
