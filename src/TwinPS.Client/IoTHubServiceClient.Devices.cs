@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
+using TwinPS.Client.Resilience;
 using TwinPS.Protocol;
 
 namespace TwinPS.Client;
@@ -23,6 +24,17 @@ public sealed partial class IoTHubServiceClient
         {
             using var message = await SendAsync(RequestMethod.Put, DevicePath(device.DeviceId), body, null, null, cancellationToken).ConfigureAwait(false);
             return ReadDevice(message.Response);
+        }
+        catch (IoTHubServiceException ex) when (ex.Status == 409 && ex.FollowsLostAttempt)
+        {
+            // The first create's answer was lost and the retry found the device: ours, if it is exactly what was sent.
+            var (current, json) = await ReadDeviceJsonAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
+            if (current is not null && LostAnswerJudge.HoldsFields(json!, body, DeviceVolatileFields))
+            {
+                return current;
+            }
+
+            throw WithTarget(ex, device.DeviceId, null);
         }
         catch (IoTHubServiceException ex)
         {
@@ -69,6 +81,18 @@ public sealed partial class IoTHubServiceClient
             using var message = await SendAsync(RequestMethod.Put, DevicePath(device.DeviceId), body, IfMatchHeader(etag), null, cancellationToken).ConfigureAwait(false);
             return ReadDevice(message.Response);
         }
+        catch (IoTHubServiceException ex) when (ex.Status == 412 && ex.FollowsLostAttempt)
+        {
+            // The first update's answer was lost and the retry's If-Match no longer matched: ours, if the identity holds
+            // exactly what was sent.
+            var (current, json) = await ReadDeviceJsonAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
+            if (current is not null && LostAnswerJudge.HoldsFields(json!, body, DeviceVolatileFields))
+            {
+                return current;
+            }
+
+            throw WithTarget(ex, device.DeviceId, null);
+        }
         catch (IoTHubServiceException ex)
         {
             throw WithTarget(ex, device.DeviceId, null);
@@ -83,6 +107,11 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Delete, path, null, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IoTHubServiceException ex) when (ex.Status == 404 && ex.FollowsLostAttempt)
+        {
+            // The first delete's answer was lost and the retry found no device: the device is gone, as asked.
+            return;
         }
         catch (IoTHubServiceException ex)
         {
@@ -170,6 +199,25 @@ public sealed partial class IoTHubServiceClient
         }
 
         return $"HostName={HostName};DeviceId={device.DeviceId};SharedAccessKey={key}";
+    }
+
+    /// <summary>Identity fields that change by themselves (or by the write) and are not part of what a caller sends.</summary>
+    private static readonly string[] DeviceVolatileFields =
+        ["etag", "generationId", "connectionState", "connectionStateUpdatedTime", "statusUpdatedTime", "lastActivityTime", "cloudToDeviceMessageCount"];
+
+    /// <summary>Reads a device identity for judging a lost answer: the identity and its JSON, or nulls when it does not exist.</summary>
+    private async Task<(DeviceIdentity? Device, JsonObject? Json)> ReadDeviceJsonAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var message = await SendAsync(RequestMethod.Get, DevicePath(deviceId), null, null, null, cancellationToken).ConfigureAwait(false);
+            var json = ReadJsonObject(message.Response, "device");
+            return (DeviceIdentity.FromJson((JsonObject)json.DeepClone()), json);
+        }
+        catch (IoTHubServiceException ex) when (ex.Status == 404)
+        {
+            return (null, null);
+        }
     }
 
     private static string DevicePath(string deviceId)

@@ -28,6 +28,12 @@ public sealed partial class IoTHubServiceClient
             using var message = await SendAsync(RequestMethod.Put, path, body, null, null, cancellationToken).ConfigureAwait(false);
             return ReadModule(message.Response);
         }
+        catch (IoTHubServiceException ex) when (ex.Status == 409 && ex.FollowsLostAttempt)
+        {
+            // The first create's answer was lost and the retry found the module: a SAS module with hub-made keys is
+            // all that was sent, so the module that exists now is ours.
+            return await GetModuleAsync(deviceId, moduleId, cancellationToken).ConfigureAwait(false);
+        }
         catch (IoTHubServiceException ex)
         {
             throw WithTarget(ex, deviceId, moduleId);
@@ -77,6 +83,11 @@ public sealed partial class IoTHubServiceClient
         try
         {
             using var message = await SendAsync(RequestMethod.Delete, path, null, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IoTHubServiceException ex) when (ex.Status == 404 && ex.FollowsLostAttempt)
+        {
+            // The first delete's answer was lost and the retry found no module: gone, as asked.
+            return;
         }
         catch (IoTHubServiceException ex)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Azure.Core;
+using TwinPS.Client.Resilience;
 
 namespace TwinPS.Client;
 
@@ -43,6 +44,18 @@ public sealed partial class IoTHubServiceClient
             using var message = await SendAsync(new RequestMethod("PATCH"), path, body, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
             return ReadTwin(message.Response);
         }
+        catch (IoTHubServiceException ex) when (ex.Status == 412 && ex.FollowsLostAttempt)
+        {
+            // The first attempt's answer was lost and the retry's If-Match no longer matched: did our own first attempt
+            // change the twin? Only if the twin holds exactly what was sent is it a success.
+            var twin = await GetTwinAsync(deviceId, moduleId, cancellationToken).ConfigureAwait(false);
+            if (HoldsPatch(twin, body))
+            {
+                return twin;
+            }
+
+            throw WithTarget(ex, deviceId, moduleId);
+        }
         catch (IoTHubServiceException ex)
         {
             throw WithTarget(ex, deviceId, moduleId);
@@ -64,10 +77,40 @@ public sealed partial class IoTHubServiceClient
             using var message = await SendAsync(RequestMethod.Put, path, body, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
             return ReadTwin(message.Response);
         }
+        catch (IoTHubServiceException ex) when (ex.Status == 412 && ex.FollowsLostAttempt)
+        {
+            // As for UpdateTwinAsync: a success only if the twin holds exactly the sections sent.
+            var twin = await GetTwinAsync(deviceId, moduleId, cancellationToken).ConfigureAwait(false);
+            if (LostAnswerJudge.HoldsExactly(twin.Tags, body["tags"] as JsonObject ?? [])
+                && LostAnswerJudge.HoldsExactly(twin.Desired, body["properties"]?["desired"] as JsonObject ?? []))
+            {
+                return twin;
+            }
+
+            throw WithTarget(ex, deviceId, moduleId);
+        }
         catch (IoTHubServiceException ex)
         {
             throw WithTarget(ex, deviceId, moduleId);
         }
+    }
+
+    /// <summary>Whether a twin holds every change of a PATCH body (tags and/or desired; a cleared desired section is empty).</summary>
+    private static bool HoldsPatch(IoTHubTwin twin, JsonObject body)
+    {
+        if (body["tags"] is JsonObject tags && !LostAnswerJudge.HoldsMergePatch(twin.Tags, tags))
+        {
+            return false;
+        }
+
+        if (body["properties"] is JsonObject properties && properties.TryGetPropertyValue("desired", out var desired))
+        {
+            return desired is JsonObject patch
+                ? LostAnswerJudge.HoldsMergePatch(twin.Desired, patch)
+                : twin.Desired.All(p => p.Key.StartsWith('$'));
+        }
+
+        return true;
     }
 
     private static string TwinPath(string deviceId, string? moduleId)

@@ -6,6 +6,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using TwinPS.Client.Http;
+using TwinPS.Client.Resilience;
 using TwinPS.Protocol;
 
 namespace TwinPS.Client;
@@ -26,6 +27,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
     private const string JsonContentType = "application/json; charset=utf-8";
 
     private readonly HttpPipeline _pipeline;
+    private readonly HubResilience _resilience;
     private readonly Uri _endpoint;
     private readonly HttpClientTransport? _ownedTransport;
     private readonly SocketsHttpHandler? _ownedHandler;
@@ -53,7 +55,10 @@ public sealed partial class IoTHubServiceClient : IDisposable
         PolicyName = connectionString.SharedAccessKeyName;
         _endpoint = BuildEndpoint(connectionString.Host, connectionString.Port);
         var auth = new SasAuthenticationPolicy(connectionString, options.SasTokenTimeToLive, options.SasTokenRenewalMargin);
-        _pipeline = BuildPipeline(options, auth, out _ownedTransport, out _ownedHandler);
+        ValidateRetryOptions(options);
+        _resilience = new HubResilience(options.AdaptiveRate);
+        RetryTimeout = options.RetryTimeout;
+        _pipeline = BuildPipeline(options, auth, _resilience, out _ownedTransport, out _ownedHandler);
     }
 
     /// <summary>A client that authenticates with Microsoft Entra ID (scope <see cref="EntraScope"/>).</summary>
@@ -74,7 +79,10 @@ public sealed partial class IoTHubServiceClient : IDisposable
         var (host, port) = SplitHostPort(hostName);
         _endpoint = BuildEndpoint(host, port);
         var auth = new BearerTokenAuthenticationPolicy(credential, EntraScope);
-        _pipeline = BuildPipeline(options, auth, out _ownedTransport, out _ownedHandler);
+        ValidateRetryOptions(options);
+        _resilience = new HubResilience(options.AdaptiveRate);
+        RetryTimeout = options.RetryTimeout;
+        _pipeline = BuildPipeline(options, auth, _resilience, out _ownedTransport, out _ownedHandler);
     }
 
     /// <summary>The hub's host name as given (may carry a port).</summary>
@@ -86,6 +94,12 @@ public sealed partial class IoTHubServiceClient : IDisposable
     /// <summary>The base address requests go to (<c>https://host[:port]/</c>).</summary>
     public Uri Endpoint => _endpoint;
 
+    /// <summary>The time budget of one request's retries (<see cref="IoTHubServiceClientOptions.RetryTimeout"/>).</summary>
+    public TimeSpan RetryTimeout { get; }
+
+    /// <summary>What this connection has learned about the hub's throttles, and its retry and rate events.</summary>
+    public HubResilience Resilience => _resilience;
+
     /// <summary>The <c>User-Agent</c> this client sends.</summary>
     public static string UserAgent => UserAgentPolicy.Value;
 
@@ -96,6 +110,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
         {
             _ownedTransport?.Dispose();
             _ownedHandler?.Dispose();
+            _resilience.Dispose();
         }
     }
 
@@ -132,7 +147,20 @@ public sealed partial class IoTHubServiceClient : IDisposable
         }
     }
 
-    private static HttpPipeline BuildPipeline(IoTHubServiceClientOptions options, HttpPipelinePolicy auth, out HttpClientTransport? ownedTransport, out SocketsHttpHandler? ownedHandler)
+    private static void ValidateRetryOptions(IoTHubServiceClientOptions options)
+    {
+        if (options.RetryTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.RetryTimeout, "RetryTimeout must not be negative.");
+        }
+
+        if (options.ThrottleRetryDelay < TimeSpan.Zero || options.ThrottleMaxRetryDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "ThrottleRetryDelay and ThrottleMaxRetryDelay must not be negative.");
+        }
+    }
+
+    private static HttpPipeline BuildPipeline(IoTHubServiceClientOptions options, HttpPipelinePolicy auth, HubResilience resilience, out HttpClientTransport? ownedTransport, out SocketsHttpHandler? ownedHandler)
     {
         ownedTransport = null;
         ownedHandler = null;
@@ -169,15 +197,14 @@ public sealed partial class IoTHubServiceClient : IDisposable
         // The pipeline keeps this client's own transport and retry policy; the caller's options object is left as it was.
         var callerRetryPolicy = options.RetryPolicy;
         options.Transport = ownedTransport ?? callerTransport;
-        options.RetryPolicy = callerRetryPolicy ?? new RetryPolicy(
-            options.Retry.MaxRetries,
-            new IoTHubDelayStrategy(options.Retry.Delay, options.NetworkRetryDelay, options.Retry.MaxDelay));
+        options.RetryPolicy = callerRetryPolicy ?? new IoTHubRetryPolicy(options, resilience);
+        HttpPipelinePolicy[] perRetry = options.AdaptiveRate ? [new AdaptiveRatePolicy(resilience), auth] : [auth];
         try
         {
             return HttpPipelineBuilder.Build(
                 options,
                 perCallPolicies: [new UserAgentPolicy()],
-                perRetryPolicies: [auth],
+                perRetryPolicies: perRetry,
                 responseClassifier: new IoTHubResponseClassifier());
         }
         finally
@@ -218,7 +245,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
     /// <see cref="IoTHubServiceException"/> on an error status or a network failure, OperationCanceledException on cancellation.
     /// The caller disposes the returned message.
     /// </summary>
-    private async Task<HttpMessage> SendAsync(
+    internal async Task<HttpMessage> SendAsync(
         RequestMethod method,
         string path,
         JsonNode? body,
@@ -229,6 +256,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var message = _pipeline.CreateMessage();
+
         try
         {
             var request = message.Request;
@@ -259,13 +287,17 @@ public sealed partial class IoTHubServiceClient : IDisposable
             }
             catch (Exception ex) when (!(cancellationToken.IsCancellationRequested && ex is OperationCanceledException))
             {
-                throw TransportFailure(ex);
+                var failure = TransportFailure(ex);
+                failure.FollowsLostAttempt = IoTHubRetryPolicy.HadLostAttempt(message);
+                throw failure;
             }
 
             var response = message.Response;
             if (response.Status >= 400 && (acceptError is null || !acceptError(response)))
             {
-                throw ErrorFromResponse(response);
+                var error = ErrorFromResponse(response);
+                error.FollowsLostAttempt = IoTHubRetryPolicy.HadLostAttempt(message);
+                throw error;
             }
 
             return message;

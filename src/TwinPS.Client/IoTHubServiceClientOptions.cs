@@ -11,16 +11,25 @@ namespace TwinPS.Client;
 /// </summary>
 public sealed class IoTHubServiceClientOptions : ClientOptions
 {
-    /// <summary>Default base delay between retries (IoT Hub sends no Retry-After on 429 and says "wait 10 seconds").</summary>
-    public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromSeconds(4);
+    /// <summary>Default base delay before retrying a 500 or 504 answer (doubled per retry, jittered).</summary>
+    public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>Default cap of one back-off delay.</summary>
-    public static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(60);
+    /// <summary>Default cap of one back-off delay after a 500/504 or a lost answer.</summary>
+    public static readonly TimeSpan DefaultMaxRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>Default base delay after a 429 or 503 ("The request has been throttled. Wait 10 seconds and try again.").</summary>
+    public static readonly TimeSpan DefaultThrottleRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>Default cap of one back-off delay after a 429 or 503.</summary>
+    public static readonly TimeSpan DefaultThrottleMaxRetryDelay = TimeSpan.FromSeconds(60);
+
+    /// <summary>Default time budget of one request's retries.</summary>
+    public static readonly TimeSpan DefaultRetryTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Default base delay between retries after a network failure (no response): short, so a wrong host fails fast.</summary>
     public static readonly TimeSpan DefaultNetworkRetryDelay = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Default number of retries after the first attempt.</summary>
+    /// <summary>Default number of retries after a 500/504 or a lost answer (429 and 503 are bounded by <see cref="RetryTimeout"/> only).</summary>
     public const int DefaultMaxRetries = 5;
 
     /// <summary>Default per-try network timeout; generous because IoT Hub queues (shapes) requests over its limits.</summary>
@@ -29,7 +38,8 @@ public sealed class IoTHubServiceClientOptions : ClientOptions
     /// <summary>Default lifetime of a SAS token signed from a connection string.</summary>
     public static readonly TimeSpan DefaultSasTokenTimeToLive = TimeSpan.FromHours(1);
 
-    /// <summary>Creates options with IoT Hub defaults (exponential back-off with jitter, 5 retries, 100 s per try).</summary>
+    /// <summary>Creates options with IoT Hub defaults (429/503: 10 s jittered back-off; 500/504/lost answers: 1 s exponential,
+    /// 5 retries; a 5-minute retry budget per request; 100 s per try; adaptive pacing on).</summary>
     public IoTHubServiceClientOptions()
     {
         Retry.Mode = RetryMode.Exponential;
@@ -46,6 +56,24 @@ public sealed class IoTHubServiceClientOptions : ClientOptions
     /// timeout; <see cref="RetryOptions.Delay"/> is the base after a 429/500/503/504 response. Default 250 ms.
     /// </summary>
     public TimeSpan NetworkRetryDelay { get; set; } = DefaultNetworkRetryDelay;
+
+    /// <summary>
+    /// The time budget of one request's retries, counted from its first attempt: no retry starts after it (whatever the
+    /// cause), and the last answer or failure is returned. <see cref="TimeSpan.Zero"/>: never retry. Default 5 minutes.
+    /// </summary>
+    public TimeSpan RetryTimeout { get; set; } = DefaultRetryTimeout;
+
+    /// <summary>Base delay after a 429 or 503 without Retry-After (grows 1.5x per retry up to <see cref="ThrottleMaxRetryDelay"/>, ±20 % jitter). Default 10 s.</summary>
+    public TimeSpan ThrottleRetryDelay { get; set; } = DefaultThrottleRetryDelay;
+
+    /// <summary>Cap of one delay after a 429 or 503. Default 60 s.</summary>
+    public TimeSpan ThrottleMaxRetryDelay { get; set; } = DefaultThrottleMaxRetryDelay;
+
+    /// <summary>
+    /// Whether the client learns each throttle class's rate from 429 answers and queueing latency and paces requests just
+    /// under it (default true). Shared by everything that uses this client.
+    /// </summary>
+    public bool AdaptiveRate { get; set; } = true;
 
     /// <summary>Lifetime of each SAS token (default 1 hour). Tokens are cached and renewed before they expire.</summary>
     public TimeSpan SasTokenTimeToLive { get; set; } = DefaultSasTokenTimeToLive;

@@ -97,15 +97,15 @@ public sealed class CancellationAndTimeoutTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Throttling_backs_off_with_the_response_delay()
+    public async Task Throttling_backs_off_with_the_throttle_delay()
     {
         var attempts = 0;
         _server.Handler = (_, ctx) => Interlocked.Increment(ref attempts) == 1
             ? TestHttpsServer.ReplyError(ctx, 429, "ThrottlingBacklogTimeout")
             : TestHttpsServer.Reply(ctx, 200, TestClients.TwinJson("d1"));
         var options = TestClients.FastOptions(maxRetries: 1);
-        options.Retry.Delay = TimeBounds.ThrottleDelay;
-        options.Retry.MaxDelay = TimeBounds.Eventually;
+        options.ThrottleRetryDelay = TimeBounds.ThrottleDelay;
+        options.ThrottleMaxRetryDelay = TimeBounds.Eventually;
         options.NetworkRetryDelay = TimeSpan.FromMilliseconds(1);
         using var client = TestClients.For(_server, options);
         var watch = System.Diagnostics.Stopwatch.StartNew();

@@ -50,17 +50,19 @@ public sealed class RetryTests : IAsyncLifetime
         Assert.Single(_server.Requests);
     }
 
-    [Fact]
-    public async Task Retry_count_is_limited_and_the_last_error_is_thrown()
+    [Theory]
+    [InlineData(500, "ServerError")]
+    [InlineData(504, "GatewayTimeout")]
+    public async Task Transient_faults_are_retried_a_bounded_number_of_times_and_the_last_error_is_thrown(int status, string code)
     {
-        _server.Handler = (_, ctx) => TestHttpsServer.ReplyError(ctx, 429, "ThrottlingBacklogTimeout", "The request has been throttled. Wait 10 seconds and try again.");
+        _server.Handler = (_, ctx) => TestHttpsServer.ReplyError(ctx, status, code);
         using var client = TestClients.For(_server, TestClients.FastOptions(maxRetries: 2));
 
         var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("dev1"));
 
         Assert.Equal(3, _server.Requests.Count); // first try + 2 retries
-        Assert.Equal(429, ex.Status);
-        Assert.Equal("ThrottlingBacklogTimeout", ex.ErrorCode);
+        Assert.Equal(status, ex.Status);
+        Assert.Equal(code, ex.ErrorCode);
         Assert.True(ex.IsTransient);
     }
 
@@ -89,6 +91,9 @@ public sealed class RetryTests : IAsyncLifetime
         Assert.True(options.Retry.NetworkTimeout >= TimeSpan.FromSeconds(60));
         Assert.True(options.Retry.Delay >= TimeSpan.FromSeconds(1));
         Assert.True(options.Retry.MaxRetries >= 3);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.ThrottleRetryDelay);
+        Assert.True(options.RetryTimeout >= TimeSpan.FromMinutes(1));
+        Assert.True(options.AdaptiveRate);
         await Task.CompletedTask;
     }
 }

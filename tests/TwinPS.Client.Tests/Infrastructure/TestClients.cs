@@ -20,6 +20,9 @@ public static class TestClients
         options.Retry.Delay = TimeSpan.FromMilliseconds(5);
         options.Retry.MaxDelay = TimeSpan.FromMilliseconds(20);
         options.Retry.MaxRetries = maxRetries;
+        options.NetworkRetryDelay = TimeSpan.FromMilliseconds(5);
+        options.ThrottleRetryDelay = TimeSpan.FromMilliseconds(5);
+        options.ThrottleMaxRetryDelay = TimeSpan.FromMilliseconds(20);
         return options;
     }
 
