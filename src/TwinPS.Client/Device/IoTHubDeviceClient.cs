@@ -44,6 +44,9 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
     private int _renewRequested;
     private volatile bool _renewing;
     private int _closed;
+    private long _throttledRequests;
+    private int _resyncRunning;
+    private int _resyncAgain;
 
     private IoTHubDeviceClient(DeviceEndpoint endpoint, IoTHubDeviceClientOptions options)
     {
@@ -103,6 +106,9 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
             }
         }
     }
+
+    /// <summary>Twin requests the hub answered 429 that were retried so far.</summary>
+    public long ThrottledRequests => Interlocked.Read(ref _throttledRequests);
 
     /// <summary>Creates a client from a device or module connection string (SAS key, SAS token, or <c>x509=true</c> with <paramref name="certificate"/>).</summary>
     public static IoTHubDeviceClient Create(string connectionString, IoTHubDeviceClientOptions? options = null, X509Certificate2? certificate = null)
@@ -624,7 +630,36 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         return ParseTwin(response.Payload);
     }
 
+    /// <summary>
+    /// One twin request; an answer of 429 (the hub's twin throttle) is retried after a jittered, growing back-off until
+    /// <see cref="IoTHubDeviceClientOptions.ThrottleRetryTimeout"/> has passed (a throttled request was not applied, so
+    /// retrying a reported patch is safe). The last 429 is returned when the budget is spent.
+    /// </summary>
     private async Task<TwinResponse> RequestAsync(string operation, Func<string, string> topicFor, byte[] payload, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        var delay = _options.ThrottleRetryDelay;
+        while (true)
+        {
+            var response = await RequestOnceAsync(operation, topicFor, payload, cancellationToken).ConfigureAwait(false);
+            if (response.Status != 429)
+            {
+                return response;
+            }
+
+            var wait = TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+            if (DateTime.UtcNow - started + wait > _options.ThrottleRetryTimeout)
+            {
+                return response;
+            }
+
+            Interlocked.Increment(ref _throttledRequests);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, _options.ThrottleMaxRetryDelay.TotalMilliseconds));
+        }
+    }
+
+    private async Task<TwinResponse> RequestOnceAsync(string operation, Func<string, string> topicFor, byte[] payload, CancellationToken cancellationToken)
     {
         var client = await CurrentClientAsync(operation, cancellationToken).ConfigureAwait(false);
         var rid = Guid.NewGuid().ToString("D");
@@ -774,39 +809,67 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
         }
 
         var patch = DesiredPropertiesDiff.WithoutMetadata(body);
-        bool gap;
         lock (_desiredSync)
         {
             if (_desiredVersion >= 0 && version <= _desiredVersion)
             {
-                return; // Already part of the twin read after (re)connecting.
+                return; // Already part of the twin read after (re)connecting, or of an earlier notification.
             }
 
-            gap = _desiredVersion >= 0 && version > _desiredVersion + 1;
+            if (_desiredVersion >= 0 && version > _desiredVersion + 1)
+            {
+                // A notification was missed (QoS 0, or while the connection was down): this one alone would leave the
+                // missed change out. Read the twin instead and raise what changed since the last version raised, once.
+                RequestResync();
+                return;
+            }
+
             if (_desired is not null)
             {
                 DesiredPropertiesDiff.Apply(_desired, patch);
             }
 
             _desiredVersion = version.Value;
+
+            // Raised under the lock, so the order of raised versions is the order of _desiredVersion.
+            Raise(new DesiredPropertiesEventArgs(patch, version.Value, isSynthetic: false, DateTimeOffset.UtcNow));
+        }
+    }
+
+    /// <summary>Reads the twin (once at a time; again if asked meanwhile) and raises the difference as a synthetic patch.</summary>
+    private void RequestResync()
+    {
+        Interlocked.Exchange(ref _resyncAgain, 1);
+        if (Interlocked.CompareExchange(ref _resyncRunning, 1, 0) != 0)
+        {
+            return;
         }
 
-        Raise(new DesiredPropertiesEventArgs(patch, version.Value, isSynthetic: false, DateTimeOffset.UtcNow));
-        if (gap)
+        _ = Task.Run(async () =>
         {
-            // A notification was missed (QoS 0): read the twin and surface the difference.
-            _ = Task.Run(async () =>
+            try
             {
-                try
+                while (Interlocked.Exchange(ref _resyncAgain, 0) == 1 && !_lifetime.IsCancellationRequested)
                 {
-                    await GetTwinAsync(_lifetime.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await GetTwinAsync(_lifetime.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IoTHubServiceException or OperationCanceledException or ObjectDisposedException)
+                    {
+                        // Not connected now: the reconnect reads the twin and raises the difference anyway.
+                    }
                 }
-                catch (Exception ex) when (ex is IoTHubServiceException or OperationCanceledException or ObjectDisposedException)
+            }
+            finally
+            {
+                Volatile.Write(ref _resyncRunning, 0);
+                if (Volatile.Read(ref _resyncAgain) == 1 && !_lifetime.IsCancellationRequested)
                 {
-                    // The next reconnect re-reads the twin anyway.
+                    RequestResync();
                 }
-            });
-        }
+            }
+        });
     }
 
     private void ReconcileDesired(DeviceTwinProperties twin, bool raiseSynthetic)
@@ -826,11 +889,10 @@ public sealed class IoTHubDeviceClient : IAsyncDisposable, IDisposable
 
             _desired = (JsonObject)twin.Desired.DeepClone();
             _desiredVersion = twin.DesiredVersion;
-        }
-
-        if (synthetic is { Count: > 0 })
-        {
-            Raise(new DesiredPropertiesEventArgs(synthetic, twin.DesiredVersion, isSynthetic: true, DateTimeOffset.UtcNow));
+            if (synthetic is { Count: > 0 })
+            {
+                Raise(new DesiredPropertiesEventArgs(synthetic, twin.DesiredVersion, isSynthetic: true, DateTimeOffset.UtcNow));
+            }
         }
     }
 

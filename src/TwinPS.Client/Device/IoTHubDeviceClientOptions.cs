@@ -40,6 +40,15 @@ public sealed class IoTHubDeviceClientOptions
     /// <summary>Longest delay between reconnect attempts (default 30 s).</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>First delay before retrying a twin request the hub throttled (<c>res/429</c>); doubled per retry, jittered (default 1 s).</summary>
+    public TimeSpan ThrottleRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between retries of a throttled twin request (default 10 s).</summary>
+    public TimeSpan ThrottleMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a throttled twin request keeps being retried, from its first attempt (default 2 minutes; zero: never).</summary>
+    public TimeSpan ThrottleRetryTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Product info appended to the <c>DeviceClientType</c> user-agent in the MQTT user name.</summary>
     public string? ProductInfo { get; set; }
 
@@ -63,6 +72,12 @@ public sealed class IoTHubDeviceClientOptions
         Positive(KeepAlive, nameof(KeepAlive));
         Positive(ReconnectInitialDelay, nameof(ReconnectInitialDelay));
         Positive(ReconnectMaxDelay, nameof(ReconnectMaxDelay));
+        Positive(ThrottleRetryDelay, nameof(ThrottleRetryDelay));
+        Positive(ThrottleMaxRetryDelay, nameof(ThrottleMaxRetryDelay));
+        if (ThrottleRetryTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ThrottleRetryTimeout), ThrottleRetryTimeout, "ThrottleRetryTimeout must not be negative.");
+        }
         if (SasTokenTimeToLive < TimeSpan.FromSeconds(10))
         {
             throw new ArgumentOutOfRangeException(nameof(SasTokenTimeToLive), SasTokenTimeToLive, "SasTokenTimeToLive must be at least 10 seconds.");

@@ -53,6 +53,14 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? HubName { get; set; }
 
+    /// <summary>
+    /// The time budget, in seconds, of one request's retries (default 300): throttled requests (429, 503) wait the hub's
+    /// back-off (about 10 s) and are retried until this much time has passed since their first attempt; 0 = never retry.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int? RetryTimeoutSec { get; set; }
+
     /// <summary>Creates and returns the connection without making it the session default.</summary>
     [Parameter]
     public SwitchParameter NoSessionDefault { get; set; }
@@ -133,7 +141,7 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
                 "DeviceConnectionStringNotAllowed", IoTHubConnection.DeviceConnectionStringRefused, target: null));
         }
 
-        return IoTHubConnection.FromConnectionString(parsed, caPath, MqttPort, HubName);
+        return IoTHubConnection.FromConnectionString(parsed, caPath, MqttPort, HubName, RetryTimeout);
     }
 
     private IoTHubConnection CreateEntraConnection(string? caPath)
@@ -156,13 +164,15 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
         try
         {
-            return IoTHubConnection.FromTokenCredential(HostName, credential, caPath, MqttPort, HubName);
+            return IoTHubConnection.FromTokenCredential(HostName, credential, caPath, MqttPort, HubName, RetryTimeout);
         }
         catch (ArgumentException ex)
         {
             throw new TerminatingErrorException(ErrorRecords.InvalidInput("InvalidHostName", ex.Message, HostName));
         }
     }
+
+    private TimeSpan? RetryTimeout => RetryTimeoutSec is int seconds ? TimeSpan.FromSeconds(seconds) : null;
 
     private static string ToText(object value)
     {

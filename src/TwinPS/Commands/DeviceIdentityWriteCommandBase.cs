@@ -48,6 +48,7 @@ public abstract class DeviceIdentityWriteCommandBase : ConnectionCmdlet
     /// <inheritdoc/>
     protected sealed override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        ExpectItems(ParameterSetName == InputObjectSet ? InputObject.Length : DeviceId.Length);
         if (ParameterSetName == InputObjectSet)
         {
             foreach (Device device in InputObject)

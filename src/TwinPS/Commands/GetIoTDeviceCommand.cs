@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using TwinPS.Client;
+using TwinPS.Client.Resilience;
 using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
@@ -27,6 +28,9 @@ public sealed class GetIoTDeviceCommand : ConnectionCmdlet
     protected override int WorkThrottleLimit => ThrottleLimit;
 
     /// <inheritdoc/>
+    internal override ThrottleClass ReportedThrottleClass => DeviceId.Length == 0 ? ThrottleClass.Query : ThrottleClass.Registry;
+
+    /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         if (DeviceId.Length == 0)
@@ -35,6 +39,7 @@ public sealed class GetIoTDeviceCommand : ConnectionCmdlet
             return;
         }
 
+        ExpectItems(DeviceId.Length);
         foreach (string deviceId in DeviceId)
         {
             if (!ValidateDeviceId(deviceId))
@@ -58,6 +63,7 @@ public sealed class GetIoTDeviceCommand : ConnectionCmdlet
                 if (item is JsonObject twin && twin["deviceId"] is JsonValue)
                 {
                     WriteDeviceSafe(DeviceIdentity.FromJson(ToDeviceDocument(twin)));
+                    Reporter?.ItemDone();
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Client.Resilience;
 using TwinPS.Models;
 
 using TwinPS.Completion;
@@ -32,9 +33,13 @@ public sealed class GetIoTTwinCommand : TwinCommandBase
     protected override int WorkThrottleLimit => ThrottleLimit;
 
     /// <inheritdoc/>
+    internal override ThrottleClass ReportedThrottleClass => ThrottleClass.TwinRead;
+
+    /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         string? moduleId = NormalizeModuleId(ModuleId);
+        ExpectItems(DeviceId.Length);
         foreach (string deviceId in DeviceId)
         {
             if (!ValidateIds(deviceId, moduleId))

@@ -107,6 +107,7 @@ public sealed class NewIoTDeviceCommand : ConnectionCmdlet
     /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        ExpectItems(DeviceId.Length);
         foreach (string deviceId in DeviceId)
         {
             if (!ValidateDeviceId(deviceId))

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TwinPS.Client;
+using TwinPS.Client.Resilience;
 using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
@@ -23,7 +24,6 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
     private const string FilterSet = "Filter";
     private const string DevicesCollection = "devices";
     private const string ModulesCollection = "devices.modules";
-    private static readonly int ProgressActivityId = 0x7715;
 
     /// <summary>The query text, e.g. <c>SELECT * FROM devices WHERE tags.location.plant = 'Redmond43'</c>.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QuerySet)]
@@ -61,6 +61,9 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
     public int? PageSize { get; set; }
 
     /// <inheritdoc/>
+    internal override ThrottleClass ReportedThrottleClass => ThrottleClass.Query;
+
+    /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         string query = ParameterSetName == QuerySet ? Query : BuildQuery();
@@ -81,6 +84,12 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
         ulong seen = 0;
         ulong written = 0;
         int pages = 0;
+        if (Reporter is not null)
+        {
+            Reporter.Noun = "results";
+            Reporter.Detail = () => string.Create(CultureInfo.InvariantCulture, $"{Volatile.Read(ref pages)} pages");
+        }
+
         bool complete = true;
         try
         {
@@ -103,6 +112,7 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
                     }
 
                     WriteObjectSafe(ToOutput(page, page.Items[index]));
+                    Reporter?.ItemDone();
                     written++;
                 }
 
@@ -114,8 +124,7 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
 
                 if (page.ContinuationToken is not null)
                 {
-                    WriteProgressSafe(new ProgressRecord(ProgressActivityId, "Search-IoTTwin",
-                        string.Create(CultureInfo.InvariantCulture, $"{seen} results so far ({pages} pages)")));
+                    Reporter?.Report();
                 }
 
                 // Hold one page at a time: the next page is requested only after this one has been
@@ -130,11 +139,6 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
         catch (ArgumentException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TerminatingErrorException(ErrorRecords.InvalidInput("InvalidQuery", ex.Message, query));
-        }
-
-        if (pages > 1)
-        {
-            WriteProgressSafe(new ProgressRecord(ProgressActivityId, "Search-IoTTwin", "Done") { RecordType = ProgressRecordType.Completed });
         }
 
         if (PagingParameters.IncludeTotalCount && _totalCountPending)

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TwinPS.Client;
+using TwinPS.Client.Resilience;
 using TwinPS.Internal;
 using TwinPS.Models;
 
@@ -32,7 +33,42 @@ public abstract class TwinCommandBase : AsyncCmdlet
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         HubConnection = ConnectionResolver.Resolve(this, Connection);
+        Reporter = new BulkReporter(this, HubConnection.ServiceClient, MyInvocation.MyCommand?.Name ?? GetType().Name, ReportedThrottleClass,
+            (MyInvocation.MyCommand?.Name ?? GetType().Name).Length + 0x7700) { Noun = "twins" };
         return Task.CompletedTask;
+    }
+
+    /// <summary>Progress (done/total, rate, waiting on the hub's throttle) and verbose back-off/learned-rate lines; set in BeginProcessing.</summary>
+    internal BulkReporter? Reporter { get; private set; }
+
+    /// <summary>The throttle class whose waiting requests and learned pace the progress record shows.</summary>
+    internal virtual ThrottleClass ReportedThrottleClass => ThrottleClass.TwinUpdate;
+
+    /// <summary>Counts the whole input when it is known before the first record (an -DeviceId array, not pipeline input).</summary>
+    internal void ExpectItems(int count)
+    {
+        if (!MyInvocation.ExpectingInput)
+        {
+            Reporter?.AddExpected(count);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        Reporter?.Complete();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Reporter?.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     /// <summary>
@@ -45,6 +81,7 @@ public abstract class TwinCommandBase : AsyncCmdlet
         try
         {
             await work().ConfigureAwait(false);
+            Reporter?.ItemDone();
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
@@ -52,6 +89,7 @@ public abstract class TwinCommandBase : AsyncCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
+            Reporter?.ItemDone(failed: true);
             ErrorRecord record = ErrorRecords.FromException(ex, deviceId, moduleId);
             if (IsFatalForAllItems(ex))
             {

@@ -148,6 +148,11 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        if (ParameterSetName == ByIdSet)
+        {
+            ExpectItems(DeviceId.Length);
+        }
+
         foreach (TwinTarget target in CurrentTargets())
         {
             if (!ValidateIds(target.DeviceId, target.ModuleId))

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TwinPS.Client;
+using TwinPS.Client.Resilience;
 using TwinPS.Models;
 
 namespace TwinPS.Internal;
@@ -29,7 +30,42 @@ public abstract class ConnectionCmdlet : AsyncCmdlet
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         HubConnection = ConnectionResolver.Resolve(this, Connection);
+        Reporter = new BulkReporter(this, HubConnection.ServiceClient, MyInvocation.MyCommand?.Name ?? GetType().Name, ReportedThrottleClass,
+            (MyInvocation.MyCommand?.Name ?? GetType().Name).Length + 0x7700) { Noun = "devices" };
         return Task.CompletedTask;
+    }
+
+    /// <summary>Progress (done/total, rate, waiting on the hub's throttle) and verbose back-off/learned-rate lines; set in BeginProcessing.</summary>
+    internal BulkReporter? Reporter { get; private set; }
+
+    /// <summary>The throttle class whose waiting requests and learned pace the progress record shows.</summary>
+    internal virtual ThrottleClass ReportedThrottleClass => ThrottleClass.Registry;
+
+    /// <summary>Counts the whole input when it is known before the first record (an -DeviceId array, not pipeline input).</summary>
+    internal void ExpectItems(int count)
+    {
+        if (!MyInvocation.ExpectingInput)
+        {
+            Reporter?.AddExpected(count);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        Reporter?.Complete();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Reporter?.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     /// <summary>Runs one device's work; a failure becomes a non-terminating error targeted at the device.</summary>
@@ -41,6 +77,7 @@ public abstract class ConnectionCmdlet : AsyncCmdlet
         try
         {
             await work().ConfigureAwait(false);
+            Reporter?.ItemDone();
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
@@ -48,6 +85,7 @@ public abstract class ConnectionCmdlet : AsyncCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
+            Reporter?.ItemDone(failed: true);
             ErrorRecord record = ErrorRecords.FromException(ex, deviceId, moduleId);
             if (ex is IoTHubServiceException { Status: 401 or 403 } or IoTHubServiceException { ErrorCode: IoTHubServiceException.ConnectionErrorCode })
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure.Core;
 using TwinPS.Client;
+using TwinPS.Client.Resilience;
 using TwinPS.Protocol;
 
 namespace TwinPS.Models;
@@ -65,6 +66,19 @@ public sealed class IoTHubConnection
     /// </summary>
     public int? MqttPort { get; }
 
+    /// <summary>
+    /// The time budget of one request's retries (Connect-IoTHub <c>-RetryTimeoutSec</c>; default 5 minutes): throttled
+    /// (429/503) requests are retried with the hub's back-off, other transient failures briefly, and no retry starts
+    /// after this time.
+    /// </summary>
+    public TimeSpan RetryTimeout => ServiceClient.RetryTimeout;
+
+    /// <summary>
+    /// What this connection learned about the hub's throttles: per throttle class, the rate requests are paced to, how
+    /// many wait on it now, and how many were throttled or retried. Empty while the hub has throttled nothing.
+    /// </summary>
+    public IReadOnlyList<ThrottleState> Throttling => ServiceClient.Resilience.GetStates();
+
     /// <summary>When this connection was created (local time).</summary>
     public DateTimeOffset ConnectedOn { get; }
 
@@ -74,7 +88,7 @@ public sealed class IoTHubConnection
     /// <summary>Creates a connection from a parsed service connection string (no network call).</summary>
     /// <exception cref="ArgumentException">The string is a device or module connection string.</exception>
     internal static IoTHubConnection FromConnectionString(
-        IoTHubConnectionString connectionString, string? caCertificatePath, int? mqttPort, string? hubName = null)
+        IoTHubConnectionString connectionString, string? caCertificatePath, int? mqttPort, string? hubName = null, TimeSpan? retryTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
         if (connectionString.Kind != IoTHubConnectionKind.Service)
@@ -82,7 +96,7 @@ public sealed class IoTHubConnection
             throw new ArgumentException(DeviceConnectionStringRefused, nameof(connectionString));
         }
 
-        var client = new IoTHubServiceClient(connectionString, CreateOptions(caCertificatePath));
+        var client = new IoTHubServiceClient(connectionString, CreateOptions(caCertificatePath, retryTimeout));
         return new IoTHubConnection(
             connectionString.HostName, IoTHubAuthenticationType.SharedAccessKey, connectionString.SharedAccessKeyName, caCertificatePath, mqttPort, client,
             hubName);
@@ -90,11 +104,11 @@ public sealed class IoTHubConnection
 
     /// <summary>Creates a connection that authenticates with Microsoft Entra ID bearer tokens (no network call).</summary>
     internal static IoTHubConnection FromTokenCredential(
-        string hostName, TokenCredential credential, string? caCertificatePath, int? mqttPort, string? hubName = null)
+        string hostName, TokenCredential credential, string? caCertificatePath, int? mqttPort, string? hubName = null, TimeSpan? retryTimeout = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(hostName);
         ArgumentNullException.ThrowIfNull(credential);
-        var client = new IoTHubServiceClient(hostName, credential, CreateOptions(caCertificatePath));
+        var client = new IoTHubServiceClient(hostName, credential, CreateOptions(caCertificatePath, retryTimeout));
         return new IoTHubConnection(hostName, IoTHubAuthenticationType.EntraId, policyName: null, caCertificatePath, mqttPort, client, hubName);
     }
 
@@ -109,6 +123,9 @@ public sealed class IoTHubConnection
         ? string.Create(CultureInfo.InvariantCulture, $"{HostName} (policy {PolicyName})")
         : string.Create(CultureInfo.InvariantCulture, $"{HostName} (Entra ID)");
 
-    private static IoTHubServiceClientOptions CreateOptions(string? caCertificatePath) =>
-        new() { TrustedCACertificatePath = caCertificatePath };
+    private static IoTHubServiceClientOptions CreateOptions(string? caCertificatePath, TimeSpan? retryTimeout) => new()
+    {
+        TrustedCACertificatePath = caCertificatePath,
+        RetryTimeout = retryTimeout ?? IoTHubServiceClientOptions.DefaultRetryTimeout,
+    };
 }
