@@ -132,7 +132,9 @@ namespace TwinPSTest
 
 function Start-TwinTestHub {
     <# Starts an in-memory emulator on free ports, connects the session to it, and returns its ready-line
-       object (plus Process and Http, a HubHttp for set-up and request counting). #>
+       object (plus Process and Http, a HubHttp for set-up and request counting). -EmulatorArguments are extra
+       emulator options (for example '--rate', 'twinUpdate=40/s', '--throttle', 'strict'). #>
+    param([string[]] $EmulatorArguments = @())
     $moduleDir = Split-Path $script:TwinTestModulePath
     $dll = @(
         (Join-Path $moduleDir 'emulator/TwinPS.Emulator.dll'),
@@ -142,7 +144,7 @@ function Start-TwinTestHub {
     if (-not $dll) { throw 'The emulator was not found; build it first: dotnet pwsh ./build.ps1 Build' }
 
     $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--https-port', '0', '--mqtt-port', '0', '--in-memory')) { $psi.ArgumentList.Add($a) }
+    foreach ($a in @($dll, '--https-port', '0', '--mqtt-port', '0', '--in-memory') + $EmulatorArguments) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false

@@ -17,11 +17,13 @@ public sealed class DeviceHub : IAsyncDisposable, IDisposable
     private static readonly TimeSpan StartTimeout = TimeBounds.ProcessStart;
     private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "twinps-devtest-" + Guid.NewGuid().ToString("N"));
     private readonly StringBuilder _stderr = new();
+    private readonly string[] _extraArguments;
     private Process? _process;
     private IoTHubServiceClient? _service;
 
-    private DeviceHub()
+    private DeviceHub(string[] extraArguments)
     {
+        _extraArguments = extraArguments;
     }
 
     public int HttpsPort { get; private set; }
@@ -50,9 +52,9 @@ public sealed class DeviceHub : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Starts an emulator on free ports with a new data folder.</summary>
-    public static DeviceHub Start()
+    public static DeviceHub Start(params string[] extraArguments)
     {
-        var hub = new DeviceHub();
+        var hub = new DeviceHub(extraArguments);
         hub.Launch(0, 0);
         return hub;
     }
@@ -149,7 +151,7 @@ public sealed class DeviceHub : IAsyncDisposable, IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.GetFullPath(dll));
-        foreach (var arg in new[] { "--https-port", httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mqtt-port", mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", _dataFolder })
+        foreach (var arg in new[] { "--https-port", httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mqtt-port", mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", _dataFolder }.Concat(_extraArguments))
         {
             info.ArgumentList.Add(arg);
         }
