@@ -301,7 +301,9 @@ internal sealed class AdaptiveRate : IDisposable
         }
 
         var span = count == SuccessRing ? now - oldest : now - windowStart;
-        var seconds = Math.Max((double)span / Stopwatch.Frequency, 0.001);
+        // The first cut often comes within milliseconds, after a burst the hub allowed (its bucket): counting that
+        // burst as if it took at least a second estimates the rate from the bucket size instead of from nothing.
+        var seconds = Math.Max((double)span / Stopwatch.Frequency, _rate is null ? 1.0 : 0.001);
         var measured = count / seconds;
         var old = _rate;
         var next = count == 0 ? (old ?? 2.0) / 2 : measured * PaceFactor;

@@ -104,6 +104,11 @@ internal sealed class BulkReporter : IDisposable
 
         var total = Interlocked.Read(ref _total);
         var done = Interlocked.Read(ref _done);
+        if (total is 0 or 1)
+        {
+            return; // one item: its own output (or a confirmation prompt) says enough
+        }
+
         var record = new ProgressRecord(_activityId, _activity, Status())
         {
             PercentComplete = total > 0 ? (int)Math.Min(100, done * 100 / total) : -1,
