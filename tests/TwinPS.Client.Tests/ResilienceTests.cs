@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using TwinPS.Client.Http;
 using TwinPS.Client.Resilience;
 using TwinPS.Client.Tests.Infrastructure;
+using TwinPS.Testing;
 
 namespace TwinPS.Client.Tests;
 
@@ -37,8 +38,8 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
                 : TestHttpsServer.Reply(ctx, 200, TestClients.TwinJson("d1"));
         };
         var options = TestClients.FastOptions();
-        options.ThrottleRetryDelay = TimeSpan.FromMilliseconds(500);
-        options.ThrottleMaxRetryDelay = TimeSpan.FromSeconds(5);
+        options.ThrottleRetryDelay = TimeBounds.ThrottleDelay;
+        options.ThrottleMaxRetryDelay = TimeBounds.Eventually;
         options.Retry.Delay = TimeSpan.FromMilliseconds(1);
         using var client = TestClients.For(_server, options);
 
@@ -47,7 +48,7 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
         var t = times.ToArray();
         Assert.Equal(2, t.Length);
         var gap = Stopwatch.GetElapsedTime(t[0], t[1]);
-        Assert.True(gap >= TimeSpan.FromMilliseconds(380), $"retried after only {gap}"); // 500 ms −20 % jitter
+        Assert.True(gap >= TimeBounds.ThrottleDelayLowerBound, $"retried after only {gap}");
         Assert.Equal(1, client.Resilience.GetState(ThrottleClass.TwinRead).Retries);
     }
 
@@ -69,7 +70,8 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
 
         var t = times.ToArray();
         Assert.Equal(2, t.Length);
-        Assert.True(Stopwatch.GetElapsedTime(t[0], t[1]) >= TimeSpan.FromMilliseconds(950), $"retried after {Stopwatch.GetElapsedTime(t[0], t[1])}");
+        // The header asked for 1 s; without it the retry would come after 5 ms.
+        Assert.True(Stopwatch.GetElapsedTime(t[0], t[1]) >= TimeBounds.ThrottleDelayLowerBound, $"retried after {Stopwatch.GetElapsedTime(t[0], t[1])}");
     }
 
     [Fact]
