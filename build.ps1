@@ -205,6 +205,21 @@ function Invoke-Bench {
         '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
         '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
         '-Output', $doc)
+    Invoke-RealHubBench $doc
+}
+
+function Invoke-RealHubBench([string] $Doc) {
+    # Real-hub conditions: the cmdlets, a ForEach-Object -Parallel loop and the official Node.js SDK under the emulator's
+    # S1 throttles and injected faults (tools/Bench-RealHub.ps1); needs the conformance suite's npm packages.
+    Write-Step 'Real-hub conditions benchmark'
+    Push-Location (Join-Path $Root 'tests/conformance')
+    try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') }
+    finally { Pop-Location }
+    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-RealHub.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
+        '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
+        '-BenchmarkDll', (Join-Path $Root "tests/TwinPS.Benchmarks/bin/$Configuration/net8.0/TwinPS.Benchmarks.dll"),
+        '-Output', $Doc)
 }
 
 function Invoke-Package {

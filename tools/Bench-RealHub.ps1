@@ -1,0 +1,386 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Real-hub conditions benchmark (not a test): the module against the emulator's S1 throttles (traffic shaping and
+    strict), with a fixed 16-way ForEach-Object -Parallel Invoke-RestMethod loop and Microsoft's Node.js SDK
+    (azure-iothub) doing the same work in the same run, and a bulk update through injected faults.
+.DESCRIPTION
+    Each row gets its own emulator: devices are created in a data folder on an emulator without limits, which is then
+    stopped and started again on the same folder with the row's limits, so set-up never spends the throttle budgets
+    being measured. Every PowerShell measurement runs in a fresh child pwsh that imports the built module. Rates are
+    items divided by the wall time of the whole command (module import and connection excluded). Read-backs use the
+    emulator's own statistics endpoint and twin reads by the module on an unthrottled restart of the same data.
+    Rewrites the block between the realhub-benchmark markers of the output file.
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/TwinPS/TwinPS.psd1'),
+    [string] $EmulatorDll = (Join-Path $PSScriptRoot '../out/TwinPS/emulator/TwinPS.Emulator.dll'),
+    [string] $BenchmarkDll = (Join-Path $PSScriptRoot '../tests/TwinPS.Benchmarks/bin/Release/net8.0/TwinPS.Benchmarks.dll'),
+    [string] $NodeModules = (Join-Path $PSScriptRoot '../tests/conformance/node_modules'),
+    [string] $Output = (Join-Path $PSScriptRoot '../docs/benchmarks.md'),
+    [ValidateRange(100, 100000)] [int] $Twins = 1000,
+    [ValidateRange(1000, 100000)] [int] $SearchTwins = 10000,
+    [ValidateRange(1000, 100000)] [int] $FaultTwins = 10000,
+    [ValidateRange(1, 200)] [int] $SearchUnits = 20,
+    [ValidateRange(10, 5000)] [int] $FaultRate = 200
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$ModulePath = (Resolve-Path $ModulePath).Path
+$EmulatorDll = (Resolve-Path $EmulatorDll).Path
+$BenchmarkDll = (Resolve-Path $BenchmarkDll).Path
+$NodeScript = (Resolve-Path (Join-Path $PSScriptRoot 'bench-realhub-node.js')).Path
+$PwshDll = Join-Path $PSHOME 'pwsh.dll'
+$Work = Join-Path ([IO.Path]::GetTempPath()) ('twinps-realhub-bench-' + [guid]::NewGuid().ToString('N'))
+New-Item -ItemType Directory $Work | Out-Null
+
+function Get-LoadAverage {
+    # The 1/5/15-minute load averages, recorded before each measurement and printed, never asserted.
+    ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' '
+}
+
+function Get-LoadDescription([string] $Load) {
+    # 'quiet' or 'loaded' from the 1-minute load against the CPU count, as the other sections say it.
+    $first = [double]::Parse(($Load -split ' ')[0], [Globalization.CultureInfo]::InvariantCulture)
+    if ($first -le [Environment]::ProcessorCount) { "quiet: 1-minute load $(($Load -split ' ')[0]) ≤ $([Environment]::ProcessorCount) CPUs" }
+    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, other work shared the machine" }
+}
+$firstLoad = Get-LoadAverage
+$notes = [Collections.Generic.List[string]]::new()
+
+function Invoke-Child([string] $Exe, [string[]] $Arguments, [hashtable] $Environment = @{}) {
+    $info = [Diagnostics.ProcessStartInfo]::new($Exe)
+    foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
+    foreach ($k in $Environment.Keys) { $info.Environment[$k] = [string] $Environment[$k] }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $p = [Diagnostics.Process]::Start($info)
+    $errTask = $p.StandardError.ReadToEndAsync()
+    $out = $p.StandardOutput.ReadToEnd()
+    $p.WaitForExit()
+    $err = $errTask.GetAwaiter().GetResult()
+    if ($p.ExitCode -ne 0) { throw "'$Exe $($Arguments -join ' ')' exited with $($p.ExitCode): $err$out" }
+    [pscustomobject]@{ Output = $out; Error = $err }
+}
+
+function Invoke-PwshJson([string] $Script, [hashtable] $Environment = @{}, [switch] $AsHashtable) {
+    $file = Join-Path $Work ("child-" + [guid]::NewGuid().ToString('N') + '.ps1')
+    Set-Content -Path $file -Value $Script
+    $r = Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-NonInteractive', '-File', $file) $Environment
+    ($r.Output.Trim() -split "`n")[-1] | ConvertFrom-Json -AsHashtable:$AsHashtable
+}
+
+# --- emulator processes -----------------------------------------------------------------------------------------
+
+function Start-Emulator([string] $Data, [string[]] $Limits = @(), [int] $HttpsPort = 0) {
+    $info = [Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @($EmulatorDll, '--https-port', "$HttpsPort", '--mqtt-port', '0', '--data', $Data) + $Limits) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $p = [Diagnostics.Process]::Start($info)
+    $null = $p.StandardError.ReadToEndAsync()
+    $line = $p.StandardOutput.ReadLine()
+    if (-not $line) { throw "The emulator did not start ($($Limits -join ' '))." }
+    $null = $p.StandardOutput.ReadToEndAsync()
+    $ready = $line | ConvertFrom-Json
+    $ready | Add-Member -NotePropertyName Process -NotePropertyValue $p
+    $ready | Add-Member -NotePropertyName ReadyLine -NotePropertyValue $line
+    $ready | Add-Member -NotePropertyName Data -NotePropertyValue $Data
+    $ready
+}
+
+function Stop-Emulator($Emulator) {
+    if ($null -eq $Emulator -or $Emulator.Process.HasExited) { return }
+    & kill -TERM $Emulator.Process.Id
+    if (-not $Emulator.Process.WaitForExit(30000)) { $Emulator.Process.Kill($true) }
+}
+
+function New-Devices([string] $Data, [string] $Prefix, [int] $Count) {
+    # An unlimited emulator on the row's data folder creates the devices (bulk, 100 per request), then stops.
+    $e = Start-Emulator $Data
+    try {
+        $ready = Join-Path $Work ('ready-' + [guid]::NewGuid().ToString('N') + '.json')
+        Set-Content -Path $ready -Value $e.ReadyLine
+        $null = Invoke-Child 'dotnet' @($BenchmarkDll, 'cmdlet-raw', 'bulk', '--prefix', $Prefix, '--count', "$Count", '--ready', $ready)
+    }
+    finally { Stop-Emulator $e }
+}
+
+function Get-Stats($Emulator) {
+    # The emulator's statistics endpoint, read with its own CA trusted (curl, so no client under test is involved).
+    $token = New-SasToken $Emulator
+    $uri = "https://$($Emulator.hostName)/`$twinps/stats?api-version=2021-04-12"
+    for ($i = 0; ; $i++) {
+        $json = & curl -s --cacert $Emulator.caCertificatePath -H "Authorization: $token" $uri
+        if ($LASTEXITCODE -eq 0 -and $json) { return $json | ConvertFrom-Json }
+        if ($i -ge 10) { throw "Could not read the emulator's statistics (curl exit $LASTEXITCODE)." }
+        Start-Sleep -Milliseconds 200
+    }
+}
+
+function New-SasToken($Emulator) {
+    $parts = @{}
+    foreach ($p in $Emulator.serviceConnectionString -split ';') { $k, $v = $p -split '=', 2; $parts[$k] = $v }
+    $sr = [Uri]::EscapeDataString($parts.HostName)
+    $se = [DateTimeOffset]::UtcNow.AddHours(2).ToUnixTimeSeconds()
+    $hmac = [Security.Cryptography.HMACSHA256]::new([Convert]::FromBase64String($parts.SharedAccessKey))
+    $sig = [Convert]::ToBase64String($hmac.ComputeHash([Text.Encoding]::UTF8.GetBytes("$sr`n$se")))
+    "SharedAccessSignature sr=$sr&sig=$([Uri]::EscapeDataString($sig))&se=$se&skn=$($parts.SharedAccessKeyName)"
+}
+
+# Reads every twin's desired "bench" value back on an unlimited restart of the row's data folder.
+function Read-Back([string] $Data, [string] $Prefix, [int] $Count) {
+    $e = Start-Emulator $Data
+    try {
+        Invoke-PwshJson @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModulePath'
+`$c = Connect-IoTHub -ConnectionString `$env:BENCH_CS -CACertificatePath `$env:BENCH_CA
+`$values = @{}
+Search-IoTTwin 'SELECT deviceId, properties.desired.bench AS bench FROM devices' -PageSize 100 |
+    ForEach-Object { `$values[`$_.deviceId] = `$_.bench }
+`$values | ConvertTo-Json -Compress
+"@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath } -AsHashtable
+    }
+    finally { Stop-Emulator $e }
+}
+
+$Prologue = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModulePath'
+`$c = Connect-IoTHub -ConnectionString `$env:BENCH_CS -CACertificatePath `$env:BENCH_CA
+"@
+
+function Get-Ids([string] $Prefix, [int] $Count) { 0..($Count - 1) | ForEach-Object { '{0}{1:D6}' -f $Prefix, $_ } }
+
+$rows = [Collections.Generic.List[object]]::new()
+function Add-Row($Name, $Limits, $Result, $Goal = '—', $Met = $null, $Load) {
+    $rows.Add([pscustomobject]@{ Name = $Name; Limits = $Limits; Result = $Result; Goal = $Goal; Met = $Met; Load = $Load })
+}
+
+# One write row: the cmdlet, the ForEach-Object -Parallel loop and the Node SDK, each on its own fresh emulator with
+# the same limits, each on its own 1,000 twins; read back afterwards.
+function Measure-WriteRow([string] $Mode, [string[]] $Limits, [double] $Limit) {
+    $label = $Limits -join ' '
+    foreach ($who in 'cmdlet', 'parallel', 'node') {
+        $data = Join-Path $Work "$Mode-$who"
+        $prefix = "$who-"
+        New-Devices $data $prefix $Twins
+        $e = Start-Emulator $data $Limits
+        $envs = @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
+        $load = Get-LoadAverage
+        try {
+            switch ($who) {
+                'cmdlet' {
+                    $r = Invoke-PwshJson @"
+$Prologue
+`$ids = 0..$($Twins - 1) | ForEach-Object { '{0}{1:D6}' -f '$prefix', `$_ }
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = 1 } -ThrottleLimit 16 -Connection `$c -ErrorVariable errs -ErrorAction SilentlyContinue
+`$s = `$sw.Elapsed.TotalSeconds
+`$rate = (`$c.Throttling | Where-Object Class -eq 'TwinUpdate').LearnedRate
+@{ seconds = `$s; errors = @(`$errs).Count; codes = (@(`$errs | ForEach-Object { (`$_.FullyQualifiedErrorId -split ',')[0] } | Group-Object | ForEach-Object { "`$(`$_.Name) `$(`$_.Count)" }) -join ', '); learned = `$rate } | ConvertTo-Json -Compress
+"@ $envs
+                }
+                'parallel' {
+                    $envs.BENCH_TOKEN = New-SasToken $e
+                    $envs.SSL_CERT_FILE = $e.caCertificatePath
+                    $r = Invoke-PwshJson @"
+`$ErrorActionPreference = 'Stop'
+`$hostName = '$($e.hostName)'
+`$ids = 0..$($Twins - 1) | ForEach-Object { '{0}{1:D6}' -f '$prefix', `$_ }
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$results = `$ids | ForEach-Object -ThrottleLimit 16 -Parallel {
+    try {
+        `$null = Invoke-RestMethod -Method Patch -Uri "https://`$using:hostName/twins/`$(`$_)?api-version=2021-04-12" ``
+            -Headers @{ Authorization = `$env:BENCH_TOKEN; 'If-Match' = '*' } -ContentType 'application/json' ``
+            -Body '{"properties":{"desired":{"bench":1}}}'
+        'ok'
+    }
+    catch {
+        `$code = if (`$_.ErrorDetails.Message -match 'ErrorCode:(\w+)') { `$Matches[1] } else { `$_.Exception.GetType().Name }
+        "error `$code"
+    }
+}
+`$s = `$sw.Elapsed.TotalSeconds
+`$errs = @(`$results | Where-Object { `$_ -ne 'ok' })
+@{ seconds = `$s; errors = `$errs.Count; codes = (@(`$errs | ForEach-Object { `$_.Substring(6) } | Group-Object | ForEach-Object { "`$(`$_.Name) `$(`$_.Count)" }) -join ', ') } | ConvertTo-Json -Compress
+"@ $envs
+                }
+                'node' {
+                    $out = Invoke-Child 'node' @($NodeScript) @{
+                        SERVICE_CONNECTION_STRING = $e.serviceConnectionString; NODE_EXTRA_CA_CERTS = $e.caCertificatePath
+                        NODE_PATH = (Resolve-Path $NodeModules).Path; BENCH_PREFIX = $prefix; BENCH_COUNT = $Twins; BENCH_INFLIGHT = 16; BENCH_VALUE = 1
+                    }
+                    $n = ($out.Output.Trim() -split "`n")[-1] | ConvertFrom-Json
+                    $r = [pscustomobject]@{ seconds = $n.seconds; errors = $n.errors; codes = (@($n.codes.PSObject.Properties | ForEach-Object { "$($_.Name) $($_.Value)" }) -join ', ') }
+                }
+            }
+        }
+        finally { Stop-Emulator $e }
+
+        $values = Read-Back $data $prefix $Twins
+        $notUpdated = @(Get-Ids $prefix $Twins | Where-Object { $values[$_] -ne 1 }).Count
+        $rate = $Twins / $r.seconds
+        $pct = 100 * $rate / $Limit
+        $detail = '{0:N1} updates/s ({1:N0} % of {2}/s) in {3:N1} s, {4} errors{5}, {6} twins not updated' -f $rate, $pct, $Limit, $r.seconds, $r.errors,
+            $(if ($r.errors) { " ($($r.codes))" } else { '' }), $notUpdated
+        if ($who -eq 'cmdlet' -and $r.learned) { $detail += (', learned pace {0:N1}/s' -f $r.learned) }
+        $name = switch ($who) {
+            'cmdlet' { "``Set-IoTTwinDesired -DeviceId <$Twins ids> -ThrottleLimit 16``" }
+            'parallel' { "``ForEach-Object -Parallel -ThrottleLimit 16 { Invoke-RestMethod PATCH }`` (no retry)" }
+            'node' { '`azure-iothub` `Registry.updateTwin`, 16 in flight (the SDK does not retry REST)' }
+        }
+        if ($who -eq 'cmdlet') {
+            $met = $pct -ge 95 -and $r.errors -eq 0 -and $notUpdated -eq 0
+            Add-Row $name $label $detail "≥ 95 % of $Limit/s, 0 errors, all $Twins updated" $met $load
+            if (-not $met) { $notes.Add(("{0}: the cmdlet reached {1:N0} % of the limit with {2} errors and {3} twins not updated; goal not met." -f $Mode, $pct, $r.errors, $notUpdated)) }
+        }
+        else {
+            Add-Row $name $label $detail -Load $load
+        }
+        Write-Host "$Mode $who`: $detail"
+        if ($who -ne 'cmdlet' -and ($r.errors -gt 0 -or $notUpdated -gt 0)) {
+            $notes.Add(("{0}, {1}: {2} of {3} calls failed and {4} twins were left without the update; a client without pacing or retries loses that work under this throttle." -f $Mode, $who, $r.errors, $Twins, $notUpdated))
+        }
+    }
+}
+
+try {
+    # 1-2. S1 x1 twin updates (50/s), shaping and strict. The emulator's default shaping burst is 60 s of the rate,
+    # which would absorb the whole run: the burst is set to 1 s so the throttle is met within it.
+    Measure-WriteRow 'shape' @('--tier', 'S1', '--units', '1', '--throttle', 'shape', '--burst', '1') 50
+    Measure-WriteRow 'strict' @('--tier', 'S1', '--units', '1', '--throttle', 'strict') 50
+
+    # 3. Get-IoTTwin on 1,000 ids at S1 (100 reads/s).
+    $data = Join-Path $Work 'read'
+    New-Devices $data 'read-' $Twins
+    $limits = @('--tier', 'S1', '--units', '1', '--burst', '1')
+    $e = Start-Emulator $data $limits
+    $load = Get-LoadAverage
+    try {
+        $r = Invoke-PwshJson @"
+$Prologue
+`$ids = 0..$($Twins - 1) | ForEach-Object { '{0}{1:D6}' -f 'read-', `$_ }
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$twins = @(Get-IoTTwin -DeviceId `$ids -ThrottleLimit 16 -Connection `$c -ErrorVariable errs -ErrorAction SilentlyContinue)
+`$s = `$sw.Elapsed.TotalSeconds
+@{ seconds = `$s; errors = @(`$errs).Count; count = `$twins.Count; distinct = @(`$twins.DeviceId | Sort-Object -Unique).Count; learned = (`$c.Throttling | Where-Object Class -eq 'TwinRead').LearnedRate } | ConvertTo-Json -Compress
+"@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
+    }
+    finally { Stop-Emulator $e }
+    $rate = $Twins / $r.seconds
+    $detail = '{0:N1} reads/s ({1:N0} % of 100/s) in {2:N1} s, {3} errors, {4} twins ({5} distinct)' -f $rate, ($rate), $r.seconds, $r.errors, $r.count, $r.distinct
+    if ($r.learned) { $detail += (', learned pace {0:N1}/s' -f $r.learned) }
+    Add-Row "``Get-IoTTwin -DeviceId <$Twins ids> -ThrottleLimit 16``" ($limits -join ' ') $detail '≥ 95 % of 100/s, 0 errors' ($rate -ge 95 -and $r.errors -eq 0 -and $r.distinct -eq $Twins) $load
+    Write-Host "read: $detail"
+
+    # 4. Search-IoTTwin over 10,000 twins under S1's query throttle (20/min/unit), units raised so it fits in minutes.
+    $data = Join-Path $Work 'search'
+    New-Devices $data 'q-' $SearchTwins
+    $limits = @('--tier', 'S1', '--units', "$SearchUnits", '--burst', '1')
+    $e = Start-Emulator $data $limits
+    $load = Get-LoadAverage
+    try {
+        $r = Invoke-PwshJson @"
+$Prologue
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$ids = @(Search-IoTTwin 'SELECT * FROM devices' -PageSize 100 -Connection `$c -ErrorVariable errs -ErrorAction SilentlyContinue | ForEach-Object DeviceId)
+`$s = `$sw.Elapsed.TotalSeconds
+@{ seconds = `$s; errors = @(`$errs).Count; count = `$ids.Count; distinct = @(`$ids | Sort-Object -Unique).Count; retries = (`$c.Throttling | Where-Object Class -eq 'Query').Retries; throttled = (`$c.Throttling | Where-Object Class -eq 'Query').Throttled } | ConvertTo-Json -Compress
+"@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
+        $stats = Get-Stats $e
+    }
+    finally { Stop-Emulator $e }
+    $pages = [math]::Ceiling($SearchTwins / 100)
+    $q = $stats.throttled.byClass.query
+    $hubThrottled = [long] $q.ThrottlingException + [long] $q.ThrottleBacklogLimitExceeded + [long] $q.ThrottlingBacklogTimeout
+    $detail = '{0} twins ({1} distinct) in {2:N1} s ({3} pages at {4}/min), {5} errors; the hub throttled {6} page requests, {7} retries' -f $r.count, $r.distinct, $r.seconds, $pages, (20 * $SearchUnits), $r.errors, $hubThrottled, $r.retries
+    Add-Row "``Search-IoTTwin 'SELECT * FROM devices' -PageSize 100`` over $SearchTwins twins" ($limits -join ' ') $detail 'completes, 0 errors, every twin once' ($r.errors -eq 0 -and $r.count -eq $SearchTwins -and $r.distinct -eq $SearchTwins) $load
+    Write-Host "search: $detail"
+
+    # 5. 10,000 conditional desired updates (piped twins carry their ETags) through 5 % injected faults of every kind,
+    # at a compressed twin-update rate (strict).
+    $data = Join-Path $Work 'faults'
+    New-Devices $data 'f-' $FaultTwins
+    $limits = @('--rate', "twinUpdate=$FaultRate/s", '--throttle', 'strict', '--fault-rate', '0.05', '--fault-seed', '42', '--fault-delay', '1')
+    $e = Start-Emulator $data $limits
+    $load = Get-LoadAverage
+    try {
+        $before = Get-Stats $e
+        $r = Invoke-PwshJson @"
+$Prologue
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$ok = @{}; `$failed = @{}
+Search-IoTTwin 'SELECT * FROM devices' -PageSize 100 -Connection `$c |
+    Set-IoTTwinDesired -Desired @{ bench = 5 } -PassThru -ThrottleLimit 16 -Connection `$c -ErrorVariable errs -ErrorAction SilentlyContinue |
+    ForEach-Object { `$ok[`$_.DeviceId] = 1 }
+foreach (`$e in @(`$errs)) { `$failed[[string] `$e.TargetObject] = (`$e.FullyQualifiedErrorId -split ',')[0] }
+`$s = `$sw.Elapsed.TotalSeconds
+@{ seconds = `$s; ok = @(`$ok.Keys); failed = `$failed; errors = @(`$errs).Count } | ConvertTo-Json -Compress -Depth 4
+"@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
+        $after = Get-Stats $e
+    }
+    finally { Stop-Emulator $e }
+    $values = Read-Back $data 'f-' $FaultTwins
+    $okSet = [Collections.Generic.HashSet[string]]::new([string[]] @($r.ok))
+    $failedIds = @($r.failed.PSObject.Properties | ForEach-Object Name)
+    $all = Get-Ids 'f-' $FaultTwins
+    $lost = @($all | Where-Object { -not $okSet.Contains($_) -and $failedIds -notcontains $_ }).Count
+    $silent = @($all | Where-Object { $okSet.Contains($_) -and $values[$_] -ne 5 }).Count
+    $falseFailures = @($failedIds | Where-Object { $values[$_] -eq 5 }).Count
+    $applied = $after.writesApplied.twin - $before.writesApplied.twin
+    $holding = @($all | Where-Object { $values[$_] -eq 5 }).Count
+    $faults = ($after.faults.byKind.PSObject.Properties | ForEach-Object { "$($_.Name) $($_.Value - $before.faults.byKind.($_.Name))" }) -join ', '
+    $detail = ('{0} reported updated, {1} reported failed{2}; {3} lost, {4} silent failures, {5} false failures; emulator applied {6} twin writes, ' +
+        'read-back: {7} twins hold the value; {8:N1} s; faults injected: {9}') -f $okSet.Count, $failedIds.Count,
+        $(if ($failedIds.Count) { ' (' + ((@($r.failed.PSObject.Properties | ForEach-Object Value) | Group-Object | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ') + ')' } else { '' }),
+        $lost, $silent, $falseFailures, $applied, $holding, $r.seconds, $faults
+    Add-Row "``Search-IoTTwin | Set-IoTTwinDesired -PassThru -ThrottleLimit 16`` on $FaultTwins twins (If-Match from each twin)" ($limits -join ' ') $detail `
+        '0 lost, 0 silent, 0 false failures; applied = reported = read-back' ($lost -eq 0 -and $silent -eq 0 -and $falseFailures -eq 0 -and $applied -eq $okSet.Count -and $holding -eq $okSet.Count) $load
+    Write-Host "faults: $detail"
+}
+finally {
+    Remove-Item -Recurse -Force $Work -ErrorAction SilentlyContinue
+}
+
+$lastLoad = Get-LoadAverage
+$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
+$sb = [Text.StringBuilder]::new()
+$null = $sb.AppendLine('## Real-hub conditions')
+$null = $sb.AppendLine()
+$null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-RealHub.ps1`` (``dotnet pwsh -NoProfile -File ./build.ps1 Bench``), one run per row. " -f [datetime]::UtcNow) +
+    'Each row ran against its own emulator process with the limits shown, on a durable data folder in which an unlimited emulator had created the devices beforehand, so set-up spent none of the budgets measured. ' +
+    'Rates are items divided by the wall time of the whole command (module import and connection excluded); each baseline updated its own 1,000 twins on its own fresh emulator with the same limits. ' +
+    '"Not updated" and "hold the value" come from reading every twin back afterwards; "applied" is the emulator''s own count of twin writes it committed (`/$twinps/stats`). ' +
+    'The emulator''s default shaping burst (60 s of the rate) would absorb a 1,000-update run whole, so the shaping rows use `--burst 1`.')
+$null = $sb.AppendLine()
+$null = $sb.AppendLine(('Machine: {0} CPUs ({1}), .NET {2}, PowerShell {3}, Node.js {4}. ' -f [Environment]::ProcessorCount, $cpu, [Environment]::Version, $PSVersionTable.PSVersion, ((& node --version) -join '')) +
+    ('The last column is the load average (1/5/15 min) just before each measurement; at the start it was {0} ({1}), at the end {2} ({3}).' -f $firstLoad, (Get-LoadDescription $firstLoad), $lastLoad, (Get-LoadDescription $lastLoad)))
+$null = $sb.AppendLine()
+$null = $sb.AppendLine('| Measurement | Emulator limits | Result | Goal | Met | Load average when it started (1/5/15 min) |')
+$null = $sb.AppendLine('|---|---|---|---|---|---|')
+foreach ($row in $rows) {
+    $met = if ($null -eq $row.Met) { '—' } elseif ($row.Met) { 'yes' } else { '**no**' }
+    $null = $sb.AppendLine("| $($row.Name -replace '\|', '\|') | ``$($row.Limits)`` | $($row.Result -replace '\|', '\|') | $($row.Goal) | $met | $($row.Load) |")
+}
+if ($notes.Count) {
+    $null = $sb.AppendLine()
+    $null = $sb.AppendLine('What this run shows:')
+    $null = $sb.AppendLine()
+    foreach ($note in $notes) { $null = $sb.AppendLine("- $note") }
+}
+$section = $sb.ToString()
+Write-Host $section
+
+$start = '<!-- realhub-benchmark:start -->'; $end = '<!-- realhub-benchmark:end -->'
+$block = "$start`n$section$end`n"
+$text = if (Test-Path $Output) { Get-Content -Raw $Output } else { "# Benchmarks`n`n" }
+$a = $text.IndexOf($start); $b = $text.IndexOf($end)
+$text = if ($a -ge 0 -and $b -gt $a) { $text.Substring(0, $a) + $block + $text.Substring($b + $end.Length).TrimStart("`n") } else { $text.TrimEnd("`n") + "`n`n" + $block }
+Set-Content -Path $Output -Value $text -NoNewline
+Write-Host "Results written to $Output"
