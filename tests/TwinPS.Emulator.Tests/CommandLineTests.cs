@@ -50,6 +50,21 @@ public sealed class CommandLineTests(EmulatorFixture fixture) : IClassFixture<Em
     [InlineData("--data")]
     [InlineData("--in-memory", "--data", "/tmp/x")]
     [InlineData("--hub-name", "a")]
+    [InlineData("--handshake-timeout", "0")]
+    [InlineData("--handshake-timeout", "abc")]
+    [InlineData("--policy", "noRights")]
+    [InlineData("--policy", "p=")]
+    [InlineData("--policy", "p=ServiceConnect,Admin")]
+    [InlineData("--policy", "p=1")]
+    [InlineData("--policy", "service=RegistryRead")]
+    [InlineData("--policy", "IOTHUBOWNER=RegistryRead")]
+    [InlineData("--policy", "bad name=RegistryRead")]
+    [InlineData("--policy", "p=RegistryRead", "--policy", "P=ServiceConnect")]
+    [InlineData("--policy", "a=RegistryRead", "--policy", "b=RegistryRead", "--policy", "c=RegistryRead", "--policy", "d=RegistryRead", "--policy", "e=RegistryRead",
+        "--policy", "f=RegistryRead", "--policy", "g=RegistryRead", "--policy", "h=RegistryRead", "--policy", "i=RegistryRead", "--policy", "j=RegistryRead",
+        "--policy", "k=RegistryRead", "--policy", "l=RegistryRead")]
+    [InlineData("--policy", "a=ServiceConnect", "--policy", "b=ServiceConnect", "--policy", "c=ServiceConnect", "--policy", "d=ServiceConnect", "--policy", "e=ServiceConnect",
+        "--policy", "f=ServiceConnect", "--policy", "g=ServiceConnect", "--policy", "h=ServiceConnect", "--policy", "i=ServiceConnect")]
     public void Bad_options_exit_2_with_a_message_on_stderr(params string[] args)
     {
         using Process p = EmulatorProcess.StartRaw(args);

@@ -297,3 +297,51 @@ Describe 'Stop-IoTHubEmulator' {
         $emu.IsRunning | Should -BeTrue
     }
 }
+
+Describe 'A shared access policy of your own (Start-IoTHubEmulator -Policy)' {
+    BeforeAll {
+        # The device-twin article: a back end needs ServiceConnect to set desired properties and RegistryRead to
+        # query; no default policy has exactly those two, so you create one.
+        $script:own = Start-IoTHubEmulator -InMemory -Policy 'serviceAndRegistryRead=ServiceConnect,RegistryRead'
+        $null = $own | Connect-IoTHub
+        New-IoTDevice -DeviceId 'own-1', 'own-2' | Out-Null
+    }
+
+    AfterAll {
+        Disconnect-IoTHub -ErrorAction SilentlyContinue
+        if ($script:own) { $script:own | Stop-IoTHubEmulator -Confirm:$false }
+    }
+
+    It 'is listed and has a connection string of its own' {
+        $own.Policies | Should -Contain 'serviceAndRegistryRead'
+        $cs = ConvertTo-Plain $own.GetPolicyConnectionString('serviceAndRegistryRead')
+        $cs | Should -Match ';SharedAccessKeyName=serviceAndRegistryRead;'
+        $cs | Should -Not -Be (ConvertTo-Plain $own.ServiceConnectionString)
+    }
+
+    It 'runs the back-end twin scenario: set desired, then find the twin by a query' {
+        $c = Connect-IoTHub -ConnectionString $own.GetPolicyConnectionString('serviceAndRegistryRead') -CACertificatePath $own.CACertificatePath -MqttPort $own.MqttPort
+        $c.PolicyName | Should -Be 'serviceAndRegistryRead'
+        Update-IoTTwinTag -DeviceId 'own-1' -Tag @{ location = @{ plant = 'Redmond43' } }
+        Set-IoTTwinDesired -DeviceId 'own-1' -Desired @{ telemetryInterval = 30 }
+        $found = @(Search-IoTTwin -Query "SELECT * FROM devices WHERE tags.location.plant = 'Redmond43' AND properties.desired.telemetryInterval = 30")
+        $found.DeviceId | Should -Be @('own-1')
+    }
+
+    It 'cannot create devices (it has no RegistryWrite), and changes nothing' {
+        $null = Connect-IoTHub -ConnectionString $own.GetPolicyConnectionString('serviceAndRegistryRead') -CACertificatePath $own.CACertificatePath
+        { New-IoTDevice -DeviceId 'own-3' -ErrorAction Stop } | Should -Throw -ErrorId 'IotHubUnauthorizedAccess,TwinPS.Commands.NewIoTDeviceCommand'
+        $null = $own | Connect-IoTHub
+        { Get-IoTDevice -DeviceId 'own-3' -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceNotFound*'
+    }
+
+    It 'is needed: the default service policy (ServiceConnect only) cannot query, as on a real hub' {
+        $null = Connect-IoTHub -ConnectionString $own.GetPolicyConnectionString('service') -CACertificatePath $own.CACertificatePath
+        Set-IoTTwinDesired -DeviceId 'own-2' -Desired @{ telemetryInterval = 5 }
+        { Search-IoTTwin -Query 'SELECT * FROM devices' -ErrorAction Stop } | Should -Throw -ErrorId 'IotHubUnauthorizedAccess*'
+    }
+
+    It 'refuses a malformed -Policy before starting anything' {
+        { Start-IoTHubEmulator -InMemory -Policy 'no rights here' } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+}

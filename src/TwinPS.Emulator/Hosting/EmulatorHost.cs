@@ -43,7 +43,7 @@ internal static class EmulatorHost
             OwnerOnlyFiles.PrepareFolder(certificateFolder);
             using EmulatorCertificates certificates = EmulatorCertificates.LoadOrCreate(certificateFolder, options.BindAddress);
             await using HubStore store = HubStore.Open(dataPath);
-            SharedAccessPolicies policies = await SharedAccessPolicies.LoadOrCreateAsync(store).ConfigureAwait(false);
+            SharedAccessPolicies policies = await SharedAccessPolicies.LoadOrCreateAsync(store, options.CustomPolicies).ConfigureAwait(false);
             var context = new EmulatorContext(options, HostNameFor(options.BindAddress), certificates, policies);
             HubRegistry registry = HubRegistry.Load(store);
             return await ServeAsync(context, registry, store, dataPath).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TwinPS.Emulator.Security;
 using TwinPS.Emulator.Limits;
 
 namespace TwinPS.Emulator.Hosting;
@@ -21,6 +22,9 @@ internal sealed class EmulatorOptions
 
     /// <summary>Fault injection (<c>--fault-rate</c>, …); <see cref="FaultSettings.None"/> by default.</summary>
     public FaultSettings Faults { get; init; } = FaultSettings.None;
+
+    /// <summary>The user's own shared access policies (<c>--policy NAME=Right,Right</c>), in the order given.</summary>
+    public IReadOnlyList<PolicyDefinition> CustomPolicies { get; init; } = [];
 
     /// <summary>How long a client has to complete the TLS handshake (HTTPS and MQTT) and, on MQTT, to send CONNECT.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = DefaultHandshakeTimeout;
@@ -48,6 +52,10 @@ internal sealed class EmulatorOptions
           --handshake-timeout SECONDS
                              time a client has to complete TLS (HTTPS and MQTT) and to send
                              MQTT CONNECT; 1-300 (default 10)
+          --policy NAME=RIGHT[,RIGHT...]
+                             add a shared access policy of your own (repeatable); rights:
+                             RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect.
+                             Its keys are generated once and kept in the data folder
           --verbose          log every request line to stderr
           --help             show this help
 
@@ -70,6 +78,7 @@ internal sealed class EmulatorOptions
         string hub = "twinps-emulator";
         var limits = new LimitOptionsParser();
         TimeSpan handshakeTimeout = DefaultHandshakeTimeout;
+        var policies = new List<PolicyDefinition>();
 
         for (int i = 0; i < args.Count; i++)
         {
@@ -117,6 +126,12 @@ internal sealed class EmulatorOptions
                         throw new OptionsException($"Option '--handshake-timeout' needs a number of seconds 1-300, got '{t}'.");
                     handshakeTimeout = TimeSpan.FromSeconds(seconds);
                     break;
+                case "--policy":
+                    PolicyDefinition policy = PolicyDefinition.Parse(Value());
+                    if (policies.Any(p => string.Equals(p.Name, policy.Name, StringComparison.OrdinalIgnoreCase)))
+                        throw new OptionsException($"Option '--policy' names the policy '{policy.Name}' twice.");
+                    policies.Add(policy);
+                    break;
                 case "--help" or "-h" or "-?" or "/?": help = true; break;
                 default:
                     if (limits.TryApply(name.ToLowerInvariant(), Value)) break;
@@ -124,6 +139,7 @@ internal sealed class EmulatorOptions
             }
         }
 
+        PolicyDefinition.CheckQuota(policies);
         if (inMemory && data is not null)
             throw new OptionsException("Options '--in-memory' and '--data' cannot be used together.");
 
@@ -133,6 +149,7 @@ internal sealed class EmulatorOptions
             Throttle = throttle, Faults = faults,
             HttpsPort = https, MqttPort = mqtt, DataPath = data, InMemory = inMemory, BindAddress = bind,
             HubName = hub, Verbose = verbose, ShowHelp = help, HandshakeTimeout = handshakeTimeout,
+            CustomPolicies = policies,
         };
     }
 

@@ -109,58 +109,57 @@ internal sealed partial class RestDispatcher(
         switch (segments)
         {
             case ["$twinps", "stats"] when method == "GET":
-                if (policy.Name != "iothubowner")
-                    throw new IoTHubProtocolException(IoTHubErrorCode.IotHubUnauthorizedAccess, "Unauthorized: /$twinps/stats needs the iothubowner policy");
+                RequestAuthenticator.Demand(policy, HubOperation.EmulatorStatistics);
                 await WriteStatsAsync(context).ConfigureAwait(false);
                 return;
 
             case ["devices"] when method == "POST":
-                RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                RequestAuthenticator.Demand(policy, HubOperation.BulkRegistry);
                 await _devices.BulkAsync(context).ConfigureAwait(false);
                 return;
             case ["devices"] when method == "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                RequestAuthenticator.Demand(policy, HubOperation.ListDevices);
                 await _devices.ListDevicesAsync(context).ConfigureAwait(false);
                 return;
             case ["devices", "query"] when method == "POST":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.QueryTwins);
                 await _query.QueryAsync(context).ConfigureAwait(false);
                 return;
             case ["devices", var id]:
                 switch (method)
                 {
                     case "GET":
-                        RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                        RequestAuthenticator.Demand(policy, HubOperation.ReadDevice);
                         await _devices.GetDeviceAsync(context, id).ConfigureAwait(false);
                         return;
                     case "PUT":
-                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        RequestAuthenticator.Demand(policy, HubOperation.WriteDevice);
                         await _devices.PutDeviceAsync(context, id).ConfigureAwait(false);
                         return;
                     case "DELETE":
-                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        RequestAuthenticator.Demand(policy, HubOperation.DeleteDevice);
                         await _devices.DeleteDeviceAsync(context, id).ConfigureAwait(false);
                         return;
                 }
 
                 break;
             case ["devices", var id, "modules"] when method == "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                RequestAuthenticator.Demand(policy, HubOperation.ListModules);
                 await _devices.ListModulesAsync(context, id).ConfigureAwait(false);
                 return;
             case ["devices", var id, "modules", var moduleId]:
                 switch (method)
                 {
                     case "GET":
-                        RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                        RequestAuthenticator.Demand(policy, HubOperation.ReadModule);
                         await _devices.GetModuleAsync(context, id, moduleId).ConfigureAwait(false);
                         return;
                     case "PUT":
-                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        RequestAuthenticator.Demand(policy, HubOperation.WriteModule);
                         await _devices.PutModuleAsync(context, id, moduleId).ConfigureAwait(false);
                         return;
                     case "DELETE":
-                        RequestAuthenticator.Demand(policy, AccessRights.RegistryWrite);
+                        RequestAuthenticator.Demand(policy, HubOperation.DeleteModule);
                         await _devices.DeleteModuleAsync(context, id, moduleId).ConfigureAwait(false);
                         return;
                 }
@@ -173,31 +172,31 @@ internal sealed partial class RestDispatcher(
                 if (await TwinRouteAsync(context, policy, method, id, moduleId).ConfigureAwait(false)) return;
                 break;
             case ["twins", var id, "methods"] when method == "POST":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.InvokeMethod);
                 await InvokeMethodAsync(context, id, null).ConfigureAwait(false);
                 return;
             case ["twins", var id, "modules", var moduleId, "methods"] when method == "POST":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.InvokeMethod);
                 await InvokeMethodAsync(context, id, moduleId).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", "query"] when method == "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.QueryJobs);
                 await _jobs.QueryAsync(context).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", var jobId] when method == "PUT":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.CreateJob);
                 await _jobs.CreateAsync(context, jobId).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", var jobId] when method == "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.ReadJob);
                 await _jobs.GetAsync(context, jobId).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", var jobId, "cancel"] when method == "POST":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.CancelJob);
                 await _jobs.CancelAsync(context, jobId).ConfigureAwait(false);
                 return;
             case ["statistics", "devices"] when method == "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.RegistryRead);
+                RequestAuthenticator.Demand(policy, HubOperation.RegistryStatistics);
                 await HttpJson.WriteAsync(context, 200, w =>
                 {
                     RegistryCounts counts = registry.GetCounts();
@@ -209,7 +208,7 @@ internal sealed partial class RestDispatcher(
                 }).ConfigureAwait(false);
                 return;
             case ["statistics", "service"] when method == "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.ServiceStatistics);
                 await HttpJson.WriteAsync(context, 200, w =>
                 {
                     w.WriteStartObject();
@@ -229,15 +228,15 @@ internal sealed partial class RestDispatcher(
         switch (method)
         {
             case "GET":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.ReadTwin);
                 await _twins.GetAsync(context, id, moduleId).ConfigureAwait(false);
                 return true;
             case "PATCH":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.WriteTwin);
                 await _twins.UpdateAsync(context, id, moduleId, replace: false).ConfigureAwait(false);
                 return true;
             case "PUT":
-                RequestAuthenticator.Demand(policy, AccessRights.ServiceConnect);
+                RequestAuthenticator.Demand(policy, HubOperation.WriteTwin);
                 await _twins.UpdateAsync(context, id, moduleId, replace: true).ConfigureAwait(false);
                 return true;
             default:

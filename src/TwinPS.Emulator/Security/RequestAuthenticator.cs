@@ -55,12 +55,13 @@ internal sealed class RequestAuthenticator(EmulatorContext context)
         return policy;
     }
 
-    /// <summary>Throws 401 when <paramref name="policy"/> lacks <paramref name="required"/>.</summary>
-    public static void Demand(SharedAccessPolicy policy, AccessRights required)
+    /// <summary>Throws 401 when <paramref name="policy"/> lacks a right <paramref name="operation"/> needs (<see cref="HubOperations.Rights"/>).</summary>
+    public static void Demand(SharedAccessPolicy policy, HubOperation operation)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        AccessRights required = HubOperations.RequiredRights(operation);
         if ((policy.Rights & required) != required)
-            throw Unauthorized($"Unauthorized: the shared access policy '{policy.Name}' does not grant {required}");
+            throw Unauthorized($"Unauthorized: the shared access policy '{policy.Name}' does not grant {required & ~policy.Rights} (needed for {operation})");
     }
 
     private static string Shorten(string value) => value.Length > 64 ? value[..64] + "…" : value;

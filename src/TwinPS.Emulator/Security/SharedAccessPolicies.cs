@@ -22,7 +22,7 @@ internal sealed record SharedAccessPolicy(string Name, AccessRights Rights, stri
     public override string ToString() => $"{Name} ({Rights})";
 }
 
-/// <summary>The hub's default policies, with keys generated once per data folder and kept in the store.</summary>
+/// <summary>The hub's default policies and the user's own, with keys generated once per data folder and kept in the store.</summary>
 internal sealed class SharedAccessPolicies
 {
     private const string MetaKey = "policies";
@@ -38,6 +38,15 @@ internal sealed class SharedAccessPolicies
 
     private readonly Dictionary<string, SharedAccessPolicy> _byName;
 
+    /// <summary>How many default policies a hub has.</summary>
+    public static int DefaultCount => Defaults.Length;
+
+    /// <summary>How many default policies grant ServiceConnect.</summary>
+    public static int DefaultServiceConnectCount => Defaults.Count(d => (d.Rights & AccessRights.ServiceConnect) != 0);
+
+    /// <summary>Whether <paramref name="name"/> is a default policy's name (compared case-insensitively, so a custom policy cannot shadow one).</summary>
+    public static bool IsDefaultName(string name) => Defaults.Any(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
+
     private SharedAccessPolicies(IEnumerable<SharedAccessPolicy> policies)
     {
         _byName = policies.ToDictionary(p => p.Name, StringComparer.Ordinal);
@@ -48,15 +57,19 @@ internal sealed class SharedAccessPolicies
     /// <summary>Finds a policy by its exact name.</summary>
     public SharedAccessPolicy? Find(string name) => _byName.GetValueOrDefault(name);
 
-    /// <summary>Loads the policies from the store, generating and committing keys on first use.</summary>
-    public static async Task<SharedAccessPolicies> LoadOrCreateAsync(HubStore store)
+    /// <summary>
+    /// Loads the default policies and the user's own (<paramref name="custom"/>) from the store, generating and
+    /// committing keys for any policy seen for the first time. A custom policy's keys are kept by name, so the same
+    /// <c>--policy</c> on the next start has the same keys; its rights are whatever that start says.
+    /// </summary>
+    public static async Task<SharedAccessPolicies> LoadOrCreateAsync(HubStore store, IReadOnlyList<PolicyDefinition>? custom = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         string? json = store.GetMeta(MetaKey);
         var stored = json is null ? [] : JsonSerializer.Deserialize<Dictionary<string, string[]>>(json) ?? [];
         bool changed = false;
         var policies = new List<SharedAccessPolicy>();
-        foreach ((string name, AccessRights rights) in Defaults)
+        foreach ((string name, AccessRights rights) in Defaults.Concat((custom ?? []).Select(c => (c.Name, c.Rights))))
         {
             if (!stored.TryGetValue(name, out string[]? keys) || keys.Length != 2)
             {

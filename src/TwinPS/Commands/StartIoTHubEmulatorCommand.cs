@@ -98,6 +98,16 @@ public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
     [ValidateRange(0.001, 300.0)]
     public double FaultDelay { get; set; }
 
+    /// <summary>
+    /// Shared access policies of your own, each <c>NAME=Right,Right</c> with the rights RegistryRead, RegistryWrite,
+    /// ServiceConnect and DeviceConnect (e.g. <c>'backend=ServiceConnect,RegistryRead'</c>); their keys are generated
+    /// once per data folder, like the default policies'. Get a connection string with <c>GetPolicyConnectionString</c>.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}=[A-Za-z]+(\s*,\s*[A-Za-z]+)*$")]
+    public string[]? Policy { get; set; }
+
     /// <inheritdoc />
     protected override void EndProcessing()
     {
@@ -106,6 +116,7 @@ public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
         var options = new EmulatorStartOptions(HttpsPort, MqttPort, dataPath, InMemory, HubName, TimeSpan.FromSeconds(TimeoutSeconds))
         {
             LimitArguments = limits,
+            Policies = Policy ?? [],
         };
         WriteVerbose($"Starting {EmulatorLauncher.EmulatorDllPath}.");
         EmulatorInfo info;

@@ -15,6 +15,9 @@ internal sealed record EmulatorStartOptions(int HttpsPort, int MqttPort, string?
 {
     /// <summary>Throttle and fault options (<c>--tier</c>, <c>--rate</c>, <c>--fault-rate</c>, …) passed to the emulator as they are.</summary>
     public IReadOnlyList<string> LimitArguments { get; init; } = [];
+
+    /// <summary>The user's own shared access policies, each <c>NAME=Right,Right</c> (the emulator's <c>--policy</c>).</summary>
+    public IReadOnlyList<string> Policies { get; init; } = [];
 }
 
 /// <summary>Why an emulator could not be started (the message includes the end of its stderr).</summary>
@@ -90,6 +93,12 @@ internal static class EmulatorLauncher
         foreach (string argument in options.LimitArguments)
         {
             psi.ArgumentList.Add(argument);
+        }
+
+        foreach (string policy in options.Policies)
+        {
+            psi.ArgumentList.Add("--policy");
+            psi.ArgumentList.Add(policy);
         }
 
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -164,8 +164,14 @@ public sealed class HubClient : IDisposable
 public sealed class EmulatorFixture : IDisposable
 {
     public EmulatorFixture()
+        : this([])
     {
-        Emulator = EmulatorProcess.Start("--https-port", "0", "--mqtt-port", "0", "--in-memory");
+    }
+
+    /// <summary>An in-memory emulator with extra command-line arguments (for fixtures that wrap this one).</summary>
+    internal EmulatorFixture(string[] extraArguments)
+    {
+        Emulator = EmulatorProcess.Start(["--https-port", "0", "--mqtt-port", "0", "--in-memory", .. extraArguments]);
         Owner = new HubClient(Emulator);
     }
 
