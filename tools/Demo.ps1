@@ -59,16 +59,27 @@ $twinColumns = @(
     'Version'
 )
 
-Write-Step 'Start a local IoT Hub' '$hub = Start-IoTHubEmulator -InMemory'
-$hub = Start-IoTHubEmulator -InMemory
+# The device-twin article: a back end needs ServiceConnect to set desired properties and RegistryRead to query; no
+# default policy holds exactly those two, so the hub gets one of its own.
+$backendPolicy = 'serviceAndRegistryRead=ServiceConnect,RegistryRead'
+Write-Step 'Start a local IoT Hub with a shared access policy for the back end' "`$hub = Start-IoTHubEmulator -InMemory -Policy '$backendPolicy'"
+$hub = Start-IoTHubEmulator -InMemory -Policy $backendPolicy
 try {
     $hub | Show
 
-    Write-Step 'Connect' '$hub | Connect-IoTHub'
+    Write-Step 'Connect as the hub owner to register devices' '$hub | Connect-IoTHub'
     $hub | Connect-IoTHub | Show
 
-    Write-Step 'Create a fleet of eight devices' 'New-IoTDevice -DeviceId $fleet.Id'
+    Write-Step 'Create a fleet of eight devices, and one more for the quick start' 'New-IoTDevice -DeviceId $fleet.Id, myDeviceId'
     New-IoTDevice -DeviceId $fleet.Id | Sort-Object DeviceId | Select-Object DeviceId, Status, AuthenticationType, ETag | Show
+    New-IoTDevice -DeviceId myDeviceId | Select-Object DeviceId, Status, ETag | Show
+
+    Write-Step 'From here on, act as the back end: ServiceConnect + RegistryRead, nothing more' @'
+Connect-IoTHub -ConnectionString $hub.GetPolicyConnectionString('serviceAndRegistryRead') `
+               -CACertificatePath $hub.CACertificatePath -MqttPort $hub.MqttPort
+'@
+    Connect-IoTHub -ConnectionString $hub.GetPolicyConnectionString('serviceAndRegistryRead') `
+        -CACertificatePath $hub.CACertificatePath -MqttPort $hub.MqttPort | Show
 
     Write-Step 'Tag every device with its plant' "Update-IoTTwinTag -DeviceId <id> -Tag @{ location = @{ region = 'US'; plant = '<plant>' } }"
     foreach ($device in $fleet) {
@@ -92,9 +103,6 @@ try {
     else {
         Write-Warning 'This build has no device-side cmdlets (Connect-IoTDevice); skipping the reported properties.'
     }
-
-    Write-Step 'Quick start: one more device' 'New-IoTDevice -DeviceId myDeviceId'
-    New-IoTDevice -DeviceId myDeviceId | Select-Object DeviceId, Status, ETag | Show
 
     Write-Step 'Quick start: tags and desired properties in one patch, guarded by the twin''s ETag' @'
 Get-IoTTwin -DeviceId myDeviceId |
