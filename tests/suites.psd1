@@ -4,12 +4,12 @@
 # you remove tests on purpose, and say so in the commit message. Paths are relative to the repository root.
 @{
     Suites = @(
-        @{ Name = 'TwinPS.Protocol.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Protocol.Tests/TwinPS.Protocol.Tests.csproj'; MinTests = 248 }
+        @{ Name = 'TwinPS.Protocol.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Protocol.Tests/TwinPS.Protocol.Tests.csproj'; MinTests = 261 }
         @{ Name = 'TwinPS.Query.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Query.Tests/TwinPS.Query.Tests.csproj'; MinTests = 256 }
-        @{ Name = 'TwinPS.Client.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Client.Tests/TwinPS.Client.Tests.csproj'; MinTests = 180 }
-        @{ Name = 'TwinPS.Emulator.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Emulator.Tests/TwinPS.Emulator.Tests.csproj'; MinTests = 187 }
+        @{ Name = 'TwinPS.Client.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Client.Tests/TwinPS.Client.Tests.csproj'; MinTests = 189 }
+        @{ Name = 'TwinPS.Emulator.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Emulator.Tests/TwinPS.Emulator.Tests.csproj'; MinTests = 413 }
         # Pester suites: every *.Tests.ps1 file under Path must also run at least one test.
-        @{ Name = 'Pester'; Kind = 'Pester'; Path = 'tests/pester'; MinTests = 296 }
+        @{ Name = 'Pester'; Kind = 'Pester'; Path = 'tests/pester'; MinTests = 444 }
         @{ Name = 'Runner'; Kind = 'Pester'; Path = 'tests/runner'; MinTests = 9 }
         # Conformance: the script declares its steps (EXPECT lines); each declared step must pass or fail.
         @{ Name = 'Conformance'; Kind = 'Conformance'; Path = 'tests/conformance/conformance.js'; MinTests = 37 }

@@ -85,6 +85,17 @@ Describe 'Twin-update jobs' {
         { Get-IoTJob -JobId $jobId -ErrorAction Stop } | Should -Throw -ErrorId 'JobNotFound*'
     }
 
+    It 'Start-IoTDeviceMethodJob -WhatIf shows the method request and how many devices match now, and creates nothing' {
+        $g = New-JobGroup 3
+        $jobId = New-JobId
+        $lines = @(Get-TwinTestWhatIf { Start-IoTDeviceMethodJob -TagFilter @{ jobGroup = $g.Group } -MethodName reboot -Payload @{ delay = 3 } -JobId $jobId -WhatIf })
+        $text = $lines -join ' '
+        $text | Should -Match '3 devices match now'
+        $text | Should -Match "PUT /jobs/v2/$jobId"
+        $text | Should -Match '"methodName":"reboot"'
+        { Get-IoTJob -JobId $jobId -ErrorAction Stop } | Should -Throw -ErrorId 'JobNotFound*'
+    }
+
     It 'refuses bad input before any request' {
         Assert-NoRequestSent $script:hub {
             { Start-IoTTwinUpdateJob -Condition '*' -Desired @{ x = 1 } -JobId 'Has_Upper' -ErrorAction Stop } | Should -Throw -ErrorId 'ArgumentInvalid*'
@@ -128,6 +139,31 @@ Describe 'Scheduling, listing and cancelling' {
         ($job | Wait-IoTJob -Timeout 30 -PollInterval 1).Status | Should -Be 'cancelled'
         (Get-IoTTwin -DeviceId $g.Ids[0]).Desired.late | Should -BeNullOrEmpty
         @(Get-IoTJob -Status cancelled).JobId | Should -Contain $job.JobId
+    }
+
+    It 'Wait-IoTJob stopped like Ctrl+C ends promptly and leaves the job on the hub' {
+        $g = New-JobGroup 1
+        $job = Start-IoTTwinUpdateJob -TagFilter @{ jobGroup = $g.Group } -Desired @{ stopped = 1 } -StartTime ([DateTimeOffset]::UtcNow.AddHours(1))
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($modulePath, $connection, $jobId, $never)
+                    Import-Module $modulePath
+                    Wait-IoTJob -Connection $connection -JobId $jobId -PollInterval 1 -Timeout $never
+                }).AddArgument($script:TwinTestModulePath).AddArgument((Get-IoTHubConnection)).AddArgument($job.JobId).AddArgument($script:TwinTestTime.Never)
+            $handle = $ps.BeginInvoke()
+            # A progress record means Wait-IoTJob has read the job and is waiting in its poll loop.
+            Wait-TwinTestCondition { $ps.Streams.Progress.Count -gt 0 -or $handle.IsCompleted } -What 'Wait-IoTJob reporting progress'
+            $handle.IsCompleted | Should -BeFalse
+            $stopped = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $stopped.Elapsed.TotalSeconds | Should -BeLessThan $script:TwinTestTime.Prompt
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+
+        (Get-IoTJob -JobId $job.JobId).Status | Should -BeIn @('queued', 'scheduled')
+        $null = $job | Stop-IoTJob -Confirm:$false
     }
 
     It 'a running method job cancelled mid-run stops before the devices not yet started' {

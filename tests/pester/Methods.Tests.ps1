@@ -105,6 +105,26 @@ Describe 'Invoke-IoTDeviceMethod with a TwinPS device answering' {
         finally { $sessions | Disconnect-IoTDevice }
     }
 
+    It 'calls a device piped from Get-IoTTwin with a PSCustomObject payload' {
+        $device = New-MethodDevice
+        $session = Connect-MethodDevice $device
+        try {
+            $answerer = Start-Answerer $session 1
+            $payload = [pscustomobject]@{ level = 4; names = @('x', 'y'); nested = [pscustomobject]@{ on = $true } }
+            $result = @(Get-IoTTwin -DeviceId $device.Id | Invoke-IoTDeviceMethod -MethodName configure -Payload $payload)
+            Wait-Answerer $answerer
+
+            $result | Should -HaveCount 1
+            $result[0].DeviceId | Should -Be $device.Id
+            $result[0].Status | Should -Be 200
+            $result[0].Payload.method | Should -Be 'configure'
+            $result[0].Payload.echo.level | Should -Be 4
+            $result[0].Payload.echo.names | Should -Be @('x', 'y')
+            $result[0].Payload.echo.nested.on | Should -BeTrue
+        }
+        finally { $session | Disconnect-IoTDevice }
+    }
+
     It 'raises the MethodCalled event (Register-ObjectEvent) with the call to answer' {
         $device = New-MethodDevice
         $session = Connect-MethodDevice $device
