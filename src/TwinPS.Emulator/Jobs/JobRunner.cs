@@ -409,9 +409,3 @@ internal interface IJobThrottle
     /// <summary>Waits until one more per-device job operation is allowed.</summary>
     ValueTask DeviceOperationAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>No tier: no limit.</summary>
-internal sealed class UnlimitedJobThrottle : IJobThrottle
-{
-    public ValueTask DeviceOperationAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-}
