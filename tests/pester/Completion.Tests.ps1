@@ -81,21 +81,82 @@ Describe 'Device and module id completion' {
         $Error.Count | Should -Be $errors
     }
 
-    It 'has a reusable -JobId completer: nothing before any job, the hub''s job ids once jobs ran' {
-        # No job cmdlet exists yet; a function with the attribute is completed exactly as a cmdlet parameter would be.
-        function Test-JobIdCompletion { param([ArgumentCompleter([TwinPS.Completion.JobIdCompleter])][string] $JobId) }
-        Complete 'Test-JobIdCompletion -JobId nightly' | Should -BeNullOrEmpty
-        foreach ($id in 'nightly-a', 'nightly-b') {
-            $null = Invoke-TwinTestRest $hub PUT "/jobs/v2/$id" @{
-                jobId = $id; type = 'scheduleUpdateTwin'; queryCondition = "deviceId = 'cmp-beta'"
-                updateTwin = @{ etag = '*'; tags = @{ job = $id } }; startTime = [DateTimeOffset]::UtcNow.ToString('o')
+    It 'completes -DeviceId and -ModuleId on the module, method and connection-string cmdlets' {
+        Complete 'Invoke-IoTDeviceMethod -DeviceId cmp-be' | Should -Be @('cmp-beta')
+        Complete 'Invoke-IoTDeviceMethod -DeviceId cmp-beta -ModuleId ' | Should -Be @('other')
+        Complete 'Get-IoTModule cmp-al' | Should -Be @('cmp-alpha-1', 'cmp-alpha-2')
+        Complete 'Get-IoTModule cmp-alpha-1 -ModuleId s' | Should -Be @('sensor')
+        Complete 'Remove-IoTModule -DeviceId cmp-alpha-1 -ModuleId e' | Should -Be @('edgeAgent')
+        Complete 'New-IoTModule -DeviceId cmp-be' | Should -Be @('cmp-beta')
+        Complete 'Get-IoTDeviceConnectionString -DeviceId cmp-alpha-1 -ModuleId ' | Should -Be @('edgeAgent', 'sensor')
+        Complete 'Connect-IoTDevice -DeviceId cmp-be' | Should -Be @('cmp-beta')
+    }
+
+    It 'offers no existing ids where a new id is typed' {
+        Complete 'New-IoTDevice -DeviceId cmp-al' | Should -Not -Contain 'cmp-alpha-1'
+        Complete 'New-IoTModule -DeviceId cmp-alpha-1 -ModuleId s' | Should -Not -Contain 'sensor'
+    }
+}
+
+Describe 'Job id completion' {
+    BeforeAll {
+        $script:jobDevice = 'cmp-job-dev'
+        New-TwinTestDevice $hub @($jobDevice)
+    }
+
+    It 'offers nothing before the jobs exist, and the hub''s job ids, by prefix, on every cmdlet that takes an existing job' {
+        Complete 'Get-IoTJob -JobId nightly' | Should -BeNullOrEmpty
+        $ran = Start-IoTTwinUpdateJob -JobId nightly-ran -Condition "deviceId = '$jobDevice'" -Tag @{ job = 'ran' }
+        $null = $ran | Wait-IoTJob -PollInterval 1 -Timeout 120
+        # Scheduled an hour ahead: it has run on no device yet, and it is the kind of job Stop-IoTJob is for.
+        $null = Start-IoTTwinUpdateJob -JobId nightly-scheduled -Condition "deviceId = '$jobDevice'" -Tag @{ job = 'later' } -StartTime ([DateTimeOffset]::UtcNow.AddHours(1))
+        try {
+            # A longer prefix is another request, so the empty answer cached above does not hide the new jobs.
+            Complete 'Get-IoTJob -JobId nightly-' | Should -Be @('nightly-ran', 'nightly-scheduled')
+            Complete 'Get-IoTJob nightly-r' | Should -Be @('nightly-ran')
+            Complete 'Get-IoTJobDevice -JobId nightly-r' | Should -Be @('nightly-ran')
+            Complete 'Wait-IoTJob -JobId nightly-s' | Should -Be @('nightly-scheduled')
+            Complete 'Stop-IoTJob -JobId nightly-s' | Should -Be @('nightly-scheduled')
+            Complete "Stop-IoTJob -JobId 'nightly-s" | Should -Be @("'nightly-scheduled'")
+            Complete 'Stop-IoTJob -JobId other' | Should -BeNullOrEmpty
+        }
+        finally { $null = Stop-IoTJob -JobId nightly-scheduled }
+    }
+
+    It 'offers no existing job id where a new job is named' {
+        Complete 'Start-IoTTwinUpdateJob -JobId nightly-' | Should -Not -Contain 'nightly-ran'
+        Complete 'Start-IoTDeviceMethodJob -JobId nightly-' | Should -Not -Contain 'nightly-ran'
+    }
+
+    It 'is silent without a connection and when the hub cannot answer' {
+        $errors = $Error.Count
+        $gone = Start-IoTHubEmulator -InMemory
+        $dead = $gone | Connect-IoTHub -NoSessionDefault
+        $gone | Stop-IoTHubEmulator -Confirm:$false
+        Complete 'Get-IoTJob -Connection $dead -JobId nightly-' | Should -BeNullOrEmpty
+        Disconnect-IoTHub
+        try { Complete 'Stop-IoTJob -JobId nightly-' | Should -BeNullOrEmpty -Because 'there is no session connection now' }
+        finally { $null = Connect-IoTHub -ConnectionString $hub.serviceConnectionString -CACertificatePath $hub.caCertificatePath }
+        $Error.Count | Should -Be $errors
+    }
+}
+
+Describe 'Every id and query parameter has its completer' {
+    It 'has one on every -DeviceId, -ModuleId, -JobId, -Query and -Condition that names something existing' {
+        # Where the user names something new, completing existing names would be wrong.
+        $newNames = 'New-IoTDevice -DeviceId', 'New-IoTModule -ModuleId', 'Start-IoTTwinUpdateJob -JobId', 'Start-IoTDeviceMethodJob -JobId'
+        $expected = @{ DeviceId = 'DeviceIdCompleter'; ModuleId = 'ModuleIdCompleter'; JobId = 'JobIdCompleter'; Query = 'QueryCompleter'; Condition = 'QueryConditionCompleter' }
+        $checked = 0
+        foreach ($command in Get-Command -Module TwinPS -CommandType Cmdlet) {
+            foreach ($name in $expected.Keys) {
+                $parameter = $command.Parameters[$name]
+                if (-not $parameter -or "$($command.Name) -$name" -in $newNames) { continue }
+                $completer = $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }
+                "$($command.Name) -$name " + $completer.Type.Name | Should -Be "$($command.Name) -$name $($expected[$name])"
+                $checked++
             }
         }
-        Wait-TwinTestCondition {
-            @((Invoke-TwinTestRest $hub POST '/devices/query' @{ query = "SELECT * FROM devices.jobs WHERE STARTSWITH(devices.jobs.jobId, 'nightly')" })).Count -ge 2
-        } -What 'the per-device job records of both jobs'
-        # A longer prefix is another query, so the empty answer cached above does not hide the new jobs.
-        Complete 'Test-JobIdCompletion -JobId nightly-' | Should -Be @('nightly-a', 'nightly-b')
+        $checked | Should -BeGreaterOrEqual 25
     }
 }
 
@@ -129,5 +190,25 @@ Describe 'Query completion' {
         $done | Should -Contain '"SELECT * FROM devices"'
         $query = Invoke-Expression ($done | Where-Object { $_ -eq '"SELECT * FROM devices"' })
         @(Search-IoTTwin -Query $query -First 1) | Should -HaveCount 1
+    }
+}
+
+Describe 'Job condition completion' {
+    It 'offers what a condition starts with, then AND / OR after a comparison, on both job-starting cmdlets' {
+        $roots = Complete 'Start-IoTTwinUpdateJob -Condition "'
+        $roots | Should -Contain '"tags.'
+        $roots | Should -Contain '"properties.reported.'
+        $roots | Should -Not -Contain '"SELECT * FROM devices ' -Because 'a condition is a WHERE clause without WHERE'
+        Complete 'Start-IoTDeviceMethodJob -Condition "prop' | Should -Be @('"properties.desired.', '"properties.reported.')
+        Complete "Start-IoTTwinUpdateJob -Condition `"tags.plant = 'Redmond43' " | Should -Be @("`"tags.plant = 'Redmond43' AND ", "`"tags.plant = 'Redmond43' OR ")
+    }
+
+    It 'completes into a condition the hub accepts' {
+        $done = Complete "Start-IoTTwinUpdateJob -Condition `"deviceId = 'cmp-beta' a`""
+        $done | Should -Be @("`"deviceId = 'cmp-beta' AND`"")
+        $condition = (Invoke-Expression $done) + " deviceId = 'cmp-beta'"
+        $job = Start-IoTTwinUpdateJob -Condition $condition -Tag @{ completed = 'yes' } | Wait-IoTJob -PollInterval 1 -Timeout 120
+        $job.Status | Should -Be 'completed'
+        $job.SucceededCount | Should -Be 1
     }
 }

@@ -36,6 +36,7 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
     /// <summary>Primary (default) or Secondary key.</summary>

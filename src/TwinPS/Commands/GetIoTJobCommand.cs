@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -21,6 +22,7 @@ public sealed class GetIoTJobCommand : JobCommandBase
     /// <summary>The job id(s).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string[] JobId { get; set; } = [];
 
     /// <summary>Only jobs of this type.</summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Models;
 
 namespace TwinPS.Commands;
@@ -16,6 +17,7 @@ public sealed class GetIoTJobDeviceCommand : JobCommandBase
     /// <summary>The job id(s); binds from piped jobs.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string[] JobId { get; set; } = [];
 
     /// <summary>Only devices in this status.</summary>

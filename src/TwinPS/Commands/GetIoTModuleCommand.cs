@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 
@@ -16,12 +17,14 @@ public sealed class GetIoTModuleCommand : ConnectionCmdlet
     /// <summary>The device id(s); also bound from piped strings, devices and twins.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>The module id; default: every module of the device.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
     /// <inheritdoc/>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -24,12 +25,14 @@ public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase
     /// <summary>The device id(s); also bound from piped strings and from objects with a DeviceId property (twins, devices).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string[] DeviceId { get; set; } = [];
 
     /// <summary>The module id, to call a module instead of the device.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
     /// <summary>The method name, e.g. <c>reboot</c>.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Query;
@@ -26,6 +27,7 @@ public abstract class JobStartCommandBase : TwinCommandBase
     [Parameter(Mandatory = true, ParameterSetName = ConditionSet)]
     [ValidateNotNullOrEmpty]
     [Alias("QueryCondition")]
+    [ArgumentCompleter(typeof(QueryConditionCompleter))]
     public string Condition { get; set; } = string.Empty;
 
     /// <summary>Tags the devices must have (equality; dotted keys or nested hashtables; an array means IN; $null means absent).</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 
@@ -16,6 +17,7 @@ public sealed class NewIoTModuleCommand : ConnectionCmdlet
     /// <summary>The device the modules belong to.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string DeviceId { get; set; } = string.Empty;
 
     /// <summary>The module id(s).</summary>

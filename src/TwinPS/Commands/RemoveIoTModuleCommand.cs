@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Protocol;
 
@@ -18,11 +19,13 @@ public sealed class RemoveIoTModuleCommand : ConnectionCmdlet
     /// <summary>The device the module belongs to.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceIdCompleter))]
     public string DeviceId { get; set; } = string.Empty;
 
     /// <summary>The module id(s).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string[] ModuleId { get; set; } = [];
 
     /// <summary>Delete only if the module still has this ETag.</summary>

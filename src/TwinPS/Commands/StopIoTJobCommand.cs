@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Completion;
 using TwinPS.Models;
 
 namespace TwinPS.Commands;
@@ -15,6 +16,7 @@ public sealed class StopIoTJobCommand : JobCommandBase
     /// <summary>The job id(s); binds from piped jobs.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string[] JobId { get; set; } = [];
 
     /// <summary>Write the cancelled job.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using TwinPS.Client;
+using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -22,6 +23,7 @@ public sealed class WaitIoTJobCommand : JobCommandBase
     /// <summary>The job id(s); binds from piped jobs.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string[] JobId { get; set; } = [];
 
     /// <summary>Stop waiting after this many seconds (the jobs keep running); default: wait until they finish.</summary>

@@ -13,17 +13,17 @@ namespace TwinPS.Completion;
 
 /// <summary>
 /// The reusable base of the completers that ask the connected hub for values (device ids, module ids, job ids): one
-/// bounded query (<see cref="MaxResults"/>) built with safe quoting from the prefix typed so far, on the command's
+/// bounded request (at most <see cref="MaxResults"/> values) built from the prefix typed so far, on the command's
 /// <c>-Connection</c> or the session's; answers cached per connection for <see cref="CacheLifetime"/>; a short
 /// <see cref="Timeout"/>; and silence on any failure (no connection, refused, slow, throttled): completion never
 /// prints an error or blocks the prompt for long.
 /// </summary>
 public abstract class HubValueCompleter : IArgumentCompleter
 {
-    /// <summary>The most values one completion asks the hub for.</summary>
+    /// <summary>The most values one completion offers (and asks the hub for).</summary>
     public const int MaxResults = 50;
 
-    /// <summary>How long an answer is reused for the same connection and query.</summary>
+    /// <summary>How long an answer is reused for the same connection and request.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a completion waits for the hub.</summary>
@@ -44,14 +44,15 @@ public abstract class HubValueCompleter : IArgumentCompleter
                 return [];
             }
 
-            string? query = BuildQuery(prefix, fakeBoundParameters ?? new Hashtable());
-            if (query is null)
+            string? request = BuildRequest(prefix, fakeBoundParameters ?? new Hashtable());
+            if (request is null)
             {
                 return [];
             }
 
-            return Lookup(connection, query)
+            return Lookup(connection, request)
                 .Where(value => value.StartsWith(prefix, StringComparison.Ordinal))
+                .Take(MaxResults)
                 .Select(value => new CompletionResult(Quote(value, quote), value, CompletionResultType.ParameterValue, value))
                 .ToArray();
         }
@@ -64,13 +65,13 @@ public abstract class HubValueCompleter : IArgumentCompleter
     }
 
     /// <summary>
-    /// The query that lists values starting with <paramref name="prefix"/> (quote every literal with
-    /// <see cref="QueryLiteral.Quote"/>); null when nothing should be asked. Use <c>TOP</c> <see cref="MaxResults"/>.
+    /// The request that lists the values starting with <paramref name="prefix"/>, as text: it is both what
+    /// <see cref="FetchAsync"/> is given and the cache key. Null when nothing should be asked.
     /// </summary>
-    protected abstract string? BuildQuery(string prefix, IDictionary fakeBoundParameters);
+    protected abstract string? BuildRequest(string prefix, IDictionary fakeBoundParameters);
 
-    /// <summary>The value of one result row (e.g. its <c>deviceId</c>); null to skip the row.</summary>
-    protected abstract string? ValueOf(JsonNode row);
+    /// <summary>Asks the hub: the values for <paramref name="request"/> (at most <see cref="MaxResults"/> are offered).</summary>
+    protected abstract Task<IEnumerable<string>> FetchAsync(IoTHubServiceClient client, string request, CancellationToken cancellationToken);
 
     /// <summary>A string parameter already typed on the command line (first element of an array), or null.</summary>
     protected static string? BoundString(IDictionary fakeBoundParameters, string name)
@@ -86,27 +87,28 @@ public abstract class HubValueCompleter : IArgumentCompleter
         return value as string;
     }
 
-    private string[] Lookup(IoTHubConnection connection, string query)
+    private string[] Lookup(IoTHubConnection connection, string request)
     {
         ConcurrentDictionary<string, CachedAnswer> cache = Caches.GetValue(connection, _ => new ConcurrentDictionary<string, CachedAnswer>(StringComparer.Ordinal));
+        string key = GetType().Name + "\n" + request;
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        if (cache.TryGetValue(query, out CachedAnswer? cached) && now - cached.At < CacheLifetime)
+        if (cache.TryGetValue(key, out CachedAnswer? cached) && now - cached.At < CacheLifetime)
         {
             return cached.Values;
         }
 
         using var timeout = new CancellationTokenSource(Timeout);
-        QueryPage page = Task.Run(() => connection.ServiceClient.QueryPageAsync(query, new QueryOptions { PageSize = MaxResults }, timeout.Token))
+        IEnumerable<string> fetched = Task.Run(() => FetchAsync(connection.ServiceClient, request, timeout.Token))
             .WaitAsync(Timeout)
             .GetAwaiter()
             .GetResult();
-        string[] values = page.Items.Select(ValueOf).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        string[] values = fetched.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         foreach (KeyValuePair<string, CachedAnswer> stale in cache.Where(pair => now - pair.Value.At >= CacheLifetime).ToArray())
         {
             cache.TryRemove(stale.Key, out _);
         }
 
-        cache[query] = new CachedAnswer(now, values);
+        cache[key] = new CachedAnswer(now, values);
         return values;
     }
 
@@ -139,8 +141,32 @@ public abstract class HubValueCompleter : IArgumentCompleter
     private sealed record CachedAnswer(DateTimeOffset At, string[] Values);
 }
 
+/// <summary>
+/// A <see cref="HubValueCompleter"/> whose request is one IoT Hub query (<c>TOP</c> <see cref="HubValueCompleter.MaxResults"/>,
+/// every literal quoted with <see cref="QueryLiteral.Quote"/>), answered by its first page.
+/// </summary>
+public abstract class HubQueryCompleter : HubValueCompleter
+{
+    /// <summary>The query that lists values starting with <paramref name="prefix"/>; null when nothing should be asked.</summary>
+    protected abstract string? BuildQuery(string prefix, IDictionary fakeBoundParameters);
+
+    /// <summary>The value of one result row (e.g. its <c>deviceId</c>); null to skip the row.</summary>
+    protected abstract string? ValueOf(JsonNode row);
+
+    /// <inheritdoc/>
+    protected sealed override string? BuildRequest(string prefix, IDictionary fakeBoundParameters) => BuildQuery(prefix, fakeBoundParameters);
+
+    /// <inheritdoc/>
+    protected sealed override async Task<IEnumerable<string>> FetchAsync(IoTHubServiceClient client, string request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        QueryPage page = await client.QueryPageAsync(request, new QueryOptions { PageSize = MaxResults }, cancellationToken).ConfigureAwait(false);
+        return page.Items.Select(ValueOf).OfType<string>().ToArray();
+    }
+}
+
 /// <summary>Completes <c>-DeviceId</c> with the ids of the connected hub's devices that start with what was typed.</summary>
-public sealed class DeviceIdCompleter : HubValueCompleter
+public sealed class DeviceIdCompleter : HubQueryCompleter
 {
     /// <inheritdoc/>
     protected override string? BuildQuery(string prefix, IDictionary fakeBoundParameters) =>
@@ -156,7 +182,7 @@ public sealed class DeviceIdCompleter : HubValueCompleter
 /// Completes <c>-ModuleId</c> with the module ids of the connected hub that start with what was typed: of the device
 /// given with <c>-DeviceId</c>, or of any device.
 /// </summary>
-public sealed class ModuleIdCompleter : HubValueCompleter
+public sealed class ModuleIdCompleter : HubQueryCompleter
 {
     /// <inheritdoc/>
     protected override string? BuildQuery(string prefix, IDictionary fakeBoundParameters)
@@ -180,18 +206,37 @@ public sealed class ModuleIdCompleter : HubValueCompleter
 }
 
 /// <summary>
-/// Completes <c>-JobId</c> with the ids of the hub's jobs that start with what was typed, from the per-device job
-/// entries (<c>devices.jobs</c>), so it needs no jobs API of its own. Put <c>[ArgumentCompleter(typeof(JobIdCompleter))]</c>
-/// on a job cmdlet's <c>-JobId</c>.
+/// Completes <c>-JobId</c> with the ids of the hub's jobs that start with what was typed, from the hub's job list
+/// (<c>GET /jobs/v2/query</c>, the jobs of the last 30 days), so scheduled jobs that have run on no device yet are
+/// offered too. At most <see cref="ScanLimit"/> jobs are read.
 /// </summary>
 public sealed class JobIdCompleter : HubValueCompleter
 {
-    /// <inheritdoc/>
-    protected override string? BuildQuery(string prefix, IDictionary fakeBoundParameters) =>
-        prefix.Length == 0
-            ? $"SELECT TOP {MaxResults} * FROM devices.jobs"
-            : $"SELECT TOP {MaxResults} * FROM devices.jobs WHERE STARTSWITH(devices.jobs.jobId, {QueryLiteral.Quote(prefix)})";
+    /// <summary>The most jobs one completion reads from the hub's list.</summary>
+    public const int ScanLimit = 500;
 
     /// <inheritdoc/>
-    protected override string? ValueOf(JsonNode row) => (string?)(row as JsonObject)?["jobId"];
+    protected override string? BuildRequest(string prefix, IDictionary fakeBoundParameters) => prefix;
+
+    /// <inheritdoc/>
+    protected override async Task<IEnumerable<string>> FetchAsync(IoTHubServiceClient client, string request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var ids = new List<string>();
+        var scanned = 0;
+        await foreach (IoTHubJob job in client.QueryJobsAsync(pageSize: QueryOptions.MaxPageSize, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (job.JobId.StartsWith(request, StringComparison.Ordinal))
+            {
+                ids.Add(job.JobId);
+            }
+
+            if (++scanned >= ScanLimit || ids.Count >= MaxResults)
+            {
+                break;
+            }
+        }
+
+        return ids;
+    }
 }

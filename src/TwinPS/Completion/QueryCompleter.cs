@@ -10,7 +10,7 @@ namespace TwinPS.Completion;
 /// twin properties (<c>tags.</c>, <c>properties.desired.</c>, <c>properties.reported.</c>, identity fields). It works
 /// inside the quotes the query is typed in and asks the hub nothing.
 /// </summary>
-public sealed class QueryCompleter : IArgumentCompleter
+public class QueryCompleter : IArgumentCompleter
 {
     private static readonly string[] Starts = ["SELECT * FROM devices", "SELECT * FROM devices.modules", "SELECT"];
     private static readonly string[] AfterSelect = ["*", "COUNT() AS", "TOP", "deviceId", "moduleId", "tags.", "properties.desired.", "properties.reported."];
@@ -24,6 +24,18 @@ public sealed class QueryCompleter : IArgumentCompleter
 
     private static readonly string[] Paths = ["tags.", "properties.desired.", "properties.reported.", "deviceId", "moduleId", "status", "connectionState"];
     private static readonly string[] AfterValue = ["AND", "OR", "GROUP BY"];
+    private static readonly string[] AfterConditionValue = ["AND", "OR"];
+
+    private readonly bool _condition;
+
+    /// <summary>Completes a whole query (SELECT … FROM … WHERE …).</summary>
+    public QueryCompleter()
+        : this(condition: false)
+    {
+    }
+
+    /// <summary>Completes a whole query, or (<paramref name="condition"/>) only a WHERE clause without WHERE.</summary>
+    protected QueryCompleter(bool condition) => _condition = condition;
 
     /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(
@@ -54,7 +66,8 @@ public sealed class QueryCompleter : IArgumentCompleter
         string[] tokens = head.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         string previous = tokens.Length == 0 ? string.Empty : tokens[^1].ToUpperInvariant();
 
-        string[] candidates = tokens.Length == 0 ? Starts
+        string[] afterValue = _condition ? AfterConditionValue : AfterValue;
+        string[] candidates = tokens.Length == 0 ? (_condition ? Conditions : Starts)
             : previous.EndsWith('(') ? Paths
             : previous switch
             {
@@ -65,8 +78,8 @@ public sealed class QueryCompleter : IArgumentCompleter
                 "GROUP" => ["BY"],
                 "BY" => Paths,
                 _ when IsComparison(previous) => [],
-                _ when tokens.Length >= 2 && IsComparison(tokens[^2]) => AfterValue,
-                _ when previous.EndsWith(')') => AfterValue,
+                _ when tokens.Length >= 2 && IsComparison(tokens[^2]) => afterValue,
+                _ when previous.EndsWith(')') => afterValue,
                 _ => [],
             };
 
@@ -93,4 +106,18 @@ public sealed class QueryCompleter : IArgumentCompleter
     }
 
     private static bool IsComparison(string token) => token is "=" or "!=" or "<>" or "<" or ">" or "<=" or ">=" or "IN";
+}
+
+/// <summary>
+/// Completes a job's <c>-Condition</c> (a WHERE clause without WHERE, as in <c>Start-IoTTwinUpdateJob</c>): the
+/// property roots, functions and identity fields a condition starts with, then AND / OR, like the WHERE part of
+/// <see cref="QueryCompleter"/>.
+/// </summary>
+public sealed class QueryConditionCompleter : QueryCompleter
+{
+    /// <summary>Completes a condition.</summary>
+    public QueryConditionCompleter()
+        : base(condition: true)
+    {
+    }
 }
