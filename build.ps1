@@ -195,6 +195,10 @@ function Invoke-Bench {
     Write-Step 'Device-side benchmark'
     Invoke-Native dotnet @('run', '--project', $bench, '-c', $Configuration, '--no-build', '--', 'device', '--output', $doc)
     Write-Step 'Cmdlet benchmark'
+    # Its query row pages the same query with Microsoft's Node.js SDK from the conformance suite's own npm dependencies.
+    Push-Location (Join-Path $Root 'tests/conformance')
+    try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') }
+    finally { Pop-Location }
     Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-Cmdlets.ps1'),
         '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
         '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),

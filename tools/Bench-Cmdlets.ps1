@@ -2,11 +2,14 @@
 <#
 .SYNOPSIS
     Cmdlet benchmark (not a test): Import-Module time, Get-IoTTwin overhead over raw HttpClient, Set-IoTTwinDesired
-    concurrency against a raw 16-request loop, and Search-IoTTwin streaming time and memory over 100,000 twins.
+    concurrency against a raw 16-request loop, Search-IoTTwin against Microsoft's Node.js SDK paging the same query,
+    and Search-IoTTwin streaming time and memory over 100,000 twins.
 .DESCRIPTION
     Every timed PowerShell run happens in a fresh child pwsh (-NoProfile) that imports the built module; the raw
-    baselines run in the TwinPS.Benchmarks console ('cmdlet-raw' mode). The emulator runs --in-memory on its own
-    process: these figures are about the client, and the durable server cost is in the Emulator section.
+    baselines run in the TwinPS.Benchmarks console ('cmdlet-raw' mode) and in Node.js with azure-iothub from the
+    conformance suite's own npm dependencies (tests/conformance/node_modules, `npm ci` there first). The emulator runs
+    --in-memory on its own process: these figures are about the client, and the durable server cost is in the
+    Emulator section. Shared set-up: tools/BenchCommon.ps1.
     Rewrites the block between the cmdlet-benchmark markers of the output file.
 #>
 [CmdletBinding()]
@@ -19,7 +22,10 @@ param(
     [ValidateRange(100, 100000)] [int] $GetCalls = 2000,
     [ValidateRange(100, 100000)] [int] $Patches = 1000,
     [ValidateRange(1000, 1000000)] [int] $Twins = 100000,
-    [ValidateRange(1, 9)] [int] $Rounds = 3
+    [ValidateRange(1, 9)] [int] $Rounds = 3,
+    [string] $NodeModules = (Join-Path $PSScriptRoot '../tests/conformance/node_modules'),
+    # Which parts to run (all by default); a partial run still rewrites the section with the rows it measured.
+    [ValidateSet('Import', 'Get', 'Set', 'Search')] [string[]] $Part = @('Import', 'Get', 'Set', 'Search')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -27,56 +33,15 @@ Set-StrictMode -Version Latest
 $ModulePath = (Resolve-Path $ModulePath).Path
 $EmulatorDll = (Resolve-Path $EmulatorDll).Path
 $BenchmarkDll = (Resolve-Path $BenchmarkDll).Path
+$NodeScript = (Resolve-Path (Join-Path $PSScriptRoot 'bench-query-node.js')).Path
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 # The same pwsh as this one, started through dotnet exactly like `dotnet pwsh` minus the tool-manifest lookup.
-$PwshDll = Join-Path $PSHOME 'pwsh.dll'
-$Work = Join-Path ([IO.Path]::GetTempPath()) ('twinps-cmdlet-bench-' + [guid]::NewGuid().ToString('N'))
-New-Item -ItemType Directory $Work | Out-Null
-
-function Get-LoadAverage {
-    # The 1/5/15-minute load averages, recorded before each measurement and printed, never asserted.
-    ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' '
-}
-
-function Get-LoadDescription([string] $Load) {
-    # 'quiet' or 'loaded' from the 1-minute load against the CPU count, as the other sections say it.
-    $first = [double]::Parse(($Load -split ' ')[0], [Globalization.CultureInfo]::InvariantCulture)
-    if ($first -le [Environment]::ProcessorCount) { "quiet: 1-minute load $(($Load -split ' ')[0]) ≤ $([Environment]::ProcessorCount) CPUs" }
-    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, other work shared the machine" }
-}
-
-function Invoke-Child([string] $Exe, [string[]] $Arguments) {
-    $info = [Diagnostics.ProcessStartInfo]::new($Exe)
-    foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.UseShellExecute = $false
-    $sw = [Diagnostics.Stopwatch]::StartNew()
-    $p = [Diagnostics.Process]::Start($info)
-    $errTask = $p.StandardError.ReadToEndAsync()
-    $out = $p.StandardOutput.ReadToEnd()
-    $p.WaitForExit()
-    $sw.Stop()
-    $err = $errTask.GetAwaiter().GetResult()
-    if ($p.ExitCode -ne 0) { throw "'$Exe $($Arguments -join ' ')' exited with $($p.ExitCode): $err$out" }
-    [pscustomobject]@{ Milliseconds = $sw.Elapsed.TotalMilliseconds; Output = $out; Error = $err }
-}
-
-# Runs a script block's text in a fresh pwsh; its last stdout line is a JSON result.
-function Invoke-PwshJson([string] $Script) {
-    $file = Join-Path $Work ("child-" + [guid]::NewGuid().ToString('N') + '.ps1')
-    Set-Content -Path $file -Value $Script
-    $r = Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-NonInteractive', '-File', $file)
-    ($r.Output.Trim() -split "`n")[-1] | ConvertFrom-Json
-}
+$PwshDll = $BenchPwshDll
+$Work = New-BenchWorkFolder 'cmdlet'
 
 function Invoke-Raw([string[]] $Arguments) {
     $r = Invoke-Child 'dotnet' (@($BenchmarkDll, 'cmdlet-raw') + $Arguments + @('--ready', $script:ReadyFile))
-    ($r.Output.Trim() -split "`n")[-1] | ConvertFrom-Json
-}
-
-function Get-Median([double[]] $Values) {
-    $s = @($Values | Sort-Object)
-    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
+    ConvertFrom-LastJsonLine $r.Output
 }
 
 # Prologue of every child script: import the built module and connect to the emulator (the connection string and CA
@@ -100,89 +65,88 @@ $notes = [Collections.Generic.List[string]]::new()
 $firstLoad = Get-LoadAverage
 try {
     # 1. Import-Module over a bare start, alternating the two so load changes hit both alike.
-    Write-Host "Import-Module: $ImportRuns fresh processes each…"
-    $load = Get-LoadAverage
-    $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
-    Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', "Import-Module '$ModulePath'; exit") | Out-Null # warm the file cache
-    for ($i = 0; $i -lt $ImportRuns; $i++) {
-        $bare.Add((Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', 'exit')).Milliseconds)
-        $import.Add((Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', "Import-Module '$ModulePath'; exit")).Milliseconds)
+    if ('Import' -in $Part) {
+        Write-Host "Import-Module: $ImportRuns fresh processes each…"
+        $load = Get-LoadAverage
+        $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
+        Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', "Import-Module '$ModulePath'; exit") | Out-Null # warm the file cache
+        for ($i = 0; $i -lt $ImportRuns; $i++) {
+            $bare.Add((Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', 'exit')).Milliseconds)
+            $import.Add((Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', "Import-Module '$ModulePath'; exit")).Milliseconds)
+        }
+        $bareMs = Get-Median $bare; $importMs = Get-Median $import; $overMs = $importMs - $bareMs
+        Add-Result "``pwsh -NoProfile -c exit`` (median of $ImportRuns)" ('{0:N0} ms' -f $bareMs) -Load $load
+        Add-Result "``pwsh -NoProfile -c 'Import-Module out/TwinPS/TwinPS.psd1; exit'`` (median of $ImportRuns)" ('{0:N0} ms' -f $importMs) -Load $load
+        Add-Result 'Import-Module time over a bare start (difference of the medians)' ('{0:N0} ms' -f $overMs) '≤ 250 ms' ($overMs -le 250) $load
+        $notes.Add(('Import-Module added {0:N0} ms to a bare `pwsh -NoProfile` start of {1:N0} ms (medians of {2}; {3}).' -f $overMs, $bareMs, $ImportRuns, (Get-LoadDescription $load)))
     }
-    $bareMs = Get-Median $bare; $importMs = Get-Median $import; $overMs = $importMs - $bareMs
-    Add-Result "``pwsh -NoProfile -c exit`` (median of $ImportRuns)" ('{0:N0} ms' -f $bareMs) -Load $load
-    Add-Result "``pwsh -NoProfile -c 'Import-Module out/TwinPS/TwinPS.psd1; exit'`` (median of $ImportRuns)" ('{0:N0} ms' -f $importMs) -Load $load
-    Add-Result 'Import-Module time over a bare start (difference of the medians)' ('{0:N0} ms' -f $overMs) '≤ 250 ms' ($overMs -le 250) $load
-    $notes.Add(('Import-Module added {0:N0} ms to a bare `pwsh -NoProfile` start of {1:N0} ms (medians of {2}; {3}).' -f $overMs, $bareMs, $ImportRuns, (Get-LoadDescription $load)))
 
     # The emulator on its own process; the section's text is derived from these arguments.
-    $info = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($EmulatorDll) + $EmulatorArguments) { $info.ArgumentList.Add($a) }
-    $info.RedirectStandardOutput = $true
-    $info.UseShellExecute = $false
-    $emulator = [Diagnostics.Process]::Start($info)
-    $readyLine = $emulator.StandardOutput.ReadLine()
-    if (-not $readyLine) { throw 'The emulator did not start.' }
+    $emulator = Start-BenchEmulator $EmulatorDll $EmulatorArguments
     $script:ReadyFile = Join-Path $Work 'ready.json'
-    Set-Content -Path $ReadyFile -Value $readyLine
-    $ready = $readyLine | ConvertFrom-Json
-    $env:TWINPS_BENCH_CS = $ready.serviceConnectionString
-    $env:TWINPS_BENCH_CA = $ready.caCertificatePath
+    Set-Content -Path $ReadyFile -Value $emulator.ReadyLine
+    $env:TWINPS_BENCH_CS = $emulator.serviceConnectionString
+    $env:TWINPS_BENCH_CA = $emulator.caCertificatePath
 
     # 2. Get-IoTTwin per call against a raw sequential HttpClient GET of the same twin: $Rounds alternating rounds of
     # fresh processes, each warmed up with 1,000 calls (tiered JIT) before it is timed; medians.
-    Invoke-Raw @('bulk', '--prefix', 'get-', '--count', '1') | Out-Null
-    Write-Host "Get-IoTTwin: $GetCalls sequential calls, raw and cmdlet, $Rounds rounds…"
-    $load = Get-LoadAverage
-    $rawGet = [Collections.Generic.List[double]]::new(); $cmdGet = [Collections.Generic.List[double]]::new()
-    $clientGet = [Collections.Generic.List[double]]::new(); $pumpOnly = [Collections.Generic.List[double]]::new()
-    for ($round = 0; $round -lt $Rounds; $round++) {
-        $rawGet.Add((Invoke-Raw @('get', '--device', 'get-000000', '--count', "$GetCalls", '--warmup', '1000')).perCallMicroseconds)
-        $cmd = Invoke-PwshJson @"
+    $each = { param($list) ($list | ForEach-Object { '{0:N0}' -f $_ }) -join ' / ' }
+    if ('Get' -in $Part) {
+        Invoke-Raw @('bulk', '--prefix', 'get-', '--count', '1') | Out-Null
+        Write-Host "Get-IoTTwin: $GetCalls sequential calls, raw and cmdlet, $Rounds rounds…"
+        $load = Get-LoadAverage
+        $rawGet = [Collections.Generic.List[double]]::new(); $cmdGet = [Collections.Generic.List[double]]::new()
+        $clientGet = [Collections.Generic.List[double]]::new(); $refused = [Collections.Generic.List[double]]::new()
+        $floor = [Collections.Generic.List[double]]::new()
+        for ($round = 0; $round -lt $Rounds; $round++) {
+            $rawGet.Add((Invoke-Raw @('get', '--device', 'get-000000', '--count', "$GetCalls", '--warmup', '1000')).perCallMicroseconds)
+            $clientGet.Add((Invoke-Raw @('client-get', '--device', 'get-000000', '--count', "$GetCalls", '--warmup', '1000')).perCallMicroseconds)
+            $cmd = Invoke-PwshJson -WorkFolder $Work @"
 $Prologue
 for (`$i = 0; `$i -lt 1000; `$i++) { `$null = Get-IoTTwin -DeviceId get-000000 }
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 for (`$i = 0; `$i -lt $GetCalls; `$i++) { `$null = Get-IoTTwin -DeviceId get-000000 }
 `$s = `$sw.Elapsed.TotalSeconds
-# Breakdown (diagnostic): the module's TwinPS.Client service client alone, awaited synchronously from the same pwsh,
-# and the cmdlet with an id it refuses before any request (PowerShell's invocation plus the async pump, no HTTP).
-`$c = Get-IoTHubConnection
-`$client = `$c.GetType().GetProperty('ServiceClient', [Reflection.BindingFlags]'NonPublic,Instance').GetValue(`$c)
-for (`$i = 0; `$i -lt 1000; `$i++) { `$null = `$client.GetTwinAsync('get-000000', [NullString]::Value, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
-`$sw = [Diagnostics.Stopwatch]::StartNew()
-for (`$i = 0; `$i -lt $GetCalls; `$i++) { `$null = `$client.GetTwinAsync('get-000000', [NullString]::Value, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
-`$c2 = `$sw.Elapsed.TotalSeconds
+# Breakdown (diagnostic): the cmdlet with an id it refuses before any request (invocation, binding, an error record; no
+# HTTP), and PowerShell's own cost of invoking a binary cmdlet that does nothing but return an object.
 for (`$i = 0; `$i -lt 1000; `$i++) { `$null = Get-IoTTwin -DeviceId 'not/valid' -ErrorAction SilentlyContinue }
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 for (`$i = 0; `$i -lt $GetCalls; `$i++) { `$null = Get-IoTTwin -DeviceId 'not/valid' -ErrorAction SilentlyContinue }
 `$c3 = `$sw.Elapsed.TotalSeconds
-@{ perCallMicroseconds = `$s / $GetCalls * 1e6; clientPerCallMicroseconds = `$c2 / $GetCalls * 1e6; pumpPerCallMicroseconds = `$c3 / $GetCalls * 1e6 } | ConvertTo-Json -Compress
+for (`$i = 0; `$i -lt 1000; `$i++) { `$null = Get-IoTHubConnection }
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+for (`$i = 0; `$i -lt $GetCalls; `$i++) { `$null = Get-IoTHubConnection }
+`$c4 = `$sw.Elapsed.TotalSeconds
+@{ perCallMicroseconds = `$s / $GetCalls * 1e6; refusedPerCallMicroseconds = `$c3 / $GetCalls * 1e6; floorPerCallMicroseconds = `$c4 / $GetCalls * 1e6 } | ConvertTo-Json -Compress
 "@
-        $cmdGet.Add($cmd.perCallMicroseconds); $clientGet.Add($cmd.clientPerCallMicroseconds); $pumpOnly.Add($cmd.pumpPerCallMicroseconds)
+            $cmdGet.Add($cmd.perCallMicroseconds); $refused.Add($cmd.refusedPerCallMicroseconds); $floor.Add($cmd.floorPerCallMicroseconds)
+        }
+        $rawUs = Get-Median $rawGet; $cmdUs = Get-Median $cmdGet
+        $ratio = $cmdUs / $rawUs
+        Add-Result "Raw HttpClient GET /twins/{id}, sequential, one keep-alive connection ($GetCalls calls after 1,000 warm-up; median of $Rounds processes)" ('{0:N0} µs per call (rounds: {1})' -f $rawUs, (& $each $rawGet)) -Load $load
+        Add-Result "``Get-IoTTwin -DeviceId`` in a loop in one pwsh (same counts)" ('{0:N0} µs per call (rounds: {1})' -f $cmdUs, (& $each $cmdGet)) -Load $load
+        Add-Result "Breakdown: the module's TwinPS.Client ``IoTHubServiceClient.GetTwinAsync`` (its Azure.Core pipeline and twin parsing) in the same kind of C# loop as the raw GET, no PowerShell" ('{0:N0} µs per call (rounds: {1})' -f (Get-Median $clientGet), (& $each $clientGet)) -Load $load
+        Add-Result "Breakdown: ``Get-IoTTwin -DeviceId 'not/valid' -ErrorAction SilentlyContinue`` in a loop (refused before any request: PowerShell's invocation and binding + an error record)" ('{0:N0} µs per call (rounds: {1})' -f (Get-Median $refused), (& $each $refused)) -Load $load
+        Add-Result "Breakdown: ``Get-IoTHubConnection`` in a loop (PowerShell's own cost of invoking a binary cmdlet that returns one object)" ('{0:N0} µs per call (rounds: {1})' -f (Get-Median $floor), (& $each $floor)) -Load $load
+        Add-Result 'Get-IoTTwin per call ÷ raw GET per call (medians)' ('{0:N2}×' -f $ratio) '≤ 1.5×' ($ratio -le 1.5) $load
+        $notes.Add(('Get-IoTTwin took {0:N0} µs per call against {1:N0} µs for the raw GET ({2:N2}×). The module''s client alone (C#) took {3:N0} µs; in the pwsh, a Get-IoTTwin refused before any request took {4:N0} µs and a binary cmdlet that only returns an object {5:N0} µs ({6}).' -f $cmdUs, $rawUs, $ratio, (Get-Median $clientGet), (Get-Median $refused), (Get-Median $floor), (Get-LoadDescription $load)))
     }
-    $rawUs = Get-Median $rawGet; $cmdUs = Get-Median $cmdGet
-    $ratio = $cmdUs / $rawUs
-    $each = { param($list) ($list | ForEach-Object { '{0:N0}' -f $_ }) -join ' / ' }
-    Add-Result "Raw HttpClient GET /twins/{id}, sequential, one keep-alive connection ($GetCalls calls after 1,000 warm-up; median of $Rounds processes)" ('{0:N0} µs per call (rounds: {1})' -f $rawUs, (& $each $rawGet)) -Load $load
-    Add-Result "``Get-IoTTwin -DeviceId`` in a loop in one pwsh (same counts)" ('{0:N0} µs per call (rounds: {1})' -f $cmdUs, (& $each $cmdGet)) -Load $load
-    Add-Result "Breakdown: the module's TwinPS.Client ``IoTHubServiceClient.GetTwinAsync`` alone, awaited synchronously in a loop in the same pwsh" ('{0:N0} µs per call (rounds: {1})' -f (Get-Median $clientGet), (& $each $clientGet)) -Load $load
-    Add-Result "Breakdown: ``Get-IoTTwin -DeviceId 'not/valid' -ErrorAction SilentlyContinue`` in a loop (refused before any request: PowerShell's invocation + the async pump + an error record)" ('{0:N0} µs per call (rounds: {1})' -f (Get-Median $pumpOnly), (& $each $pumpOnly)) -Load $load
-    Add-Result 'Get-IoTTwin per call ÷ raw GET per call (medians)' ('{0:N2}×' -f $ratio) '≤ 1.5×' ($ratio -le 1.5) $load
-    $notes.Add(('Get-IoTTwin took {0:N0} µs per call against {1:N0} µs for the raw GET ({2:N2}×). In the same pwsh, the module''s client alone took {3:N0} µs per call, and a Get-IoTTwin refused before any request (invocation, binding, the async pump, an error record) {4:N0} µs ({5}).' -f $cmdUs, $rawUs, $ratio, (Get-Median $clientGet), (Get-Median $pumpOnly), (Get-LoadDescription $load)))
 
     # 3. Desired patches to distinct devices: $Rounds alternating rounds of raw and the three cmdlet forms, each process
     # warmed up with one full pass over the devices before the timed pass; medians.
-    Write-Host "Set-IoTTwinDesired: $Patches devices, $Rounds rounds…"
-    Invoke-Raw @('bulk', '--prefix', 'patch-', '--count', "$Patches") | Out-Null
-    $load = Get-LoadAverage
-    $variants = @(@('pipe', 1), @('pipe', 16), @('array', 16))
-    $rates = @{ raw = [Collections.Generic.List[double]]::new() }
-    foreach ($v in $variants) { $rates["$($v[0])$($v[1])"] = [Collections.Generic.List[double]]::new() }
-    for ($round = 0; $round -lt $Rounds; $round++) {
-        $rates.raw.Add((Invoke-Raw @('patch', '--prefix', 'patch-', '--count', "$Patches", '--concurrency', '16', '--warmup', "$Patches")).rate)
-        foreach ($v in $variants) {
-            $form, $limit = $v
-            $invocation = if ($form -eq 'pipe') { "`$ids | Set-IoTTwinDesired -Desired @{ bench = `$n } -ThrottleLimit $limit" } else { "Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = `$n } -ThrottleLimit $limit" }
-            $r = Invoke-PwshJson @"
+    if ('Set' -in $Part) {
+        Write-Host "Set-IoTTwinDesired: $Patches devices, $Rounds rounds…"
+        Invoke-Raw @('bulk', '--prefix', 'patch-', '--count', "$Patches") | Out-Null
+        $load = Get-LoadAverage
+        $variants = @(@('pipe', 1), @('pipe', 16), @('array', 16))
+        $rates = @{ raw = [Collections.Generic.List[double]]::new() }
+        foreach ($v in $variants) { $rates["$($v[0])$($v[1])"] = [Collections.Generic.List[double]]::new() }
+        for ($round = 0; $round -lt $Rounds; $round++) {
+            $rates.raw.Add((Invoke-Raw @('patch', '--prefix', 'patch-', '--count', "$Patches", '--concurrency', '16', '--warmup', "$Patches")).rate)
+            foreach ($v in $variants) {
+                $form, $limit = $v
+                $invocation = if ($form -eq 'pipe') { "`$ids | Set-IoTTwinDesired -Desired @{ bench = `$n } -ThrottleLimit $limit" } else { "Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = `$n } -ThrottleLimit $limit" }
+                $r = Invoke-PwshJson -WorkFolder $Work @"
 $Prologue
 `$ids = 0..$($Patches - 1) | ForEach-Object { 'patch-{0:D6}' -f `$_ }
 `$n = 0
@@ -193,35 +157,70 @@ $invocation
 `$s = `$sw.Elapsed.TotalSeconds
 @{ seconds = `$s; rate = $Patches / `$s; errors = `$Error.Count } | ConvertTo-Json -Compress
 "@
-            if ($r.errors -ne 0) { throw "Set-IoTTwinDesired reported $($r.errors) errors." }
-            $rates["$form$limit"].Add($r.rate)
+                if ($r.errors -ne 0) { throw "Set-IoTTwinDesired reported $($r.errors) errors." }
+                $rates["$form$limit"].Add($r.rate)
+            }
         }
+        $rawRate = Get-Median $rates.raw
+        Add-Result "Raw HttpClient: $Patches desired PATCHes to $Patches distinct devices, 16 in flight (after one warm-up pass; median of $Rounds processes)" ('{0:N0} patches/s (rounds: {1})' -f $rawRate, (& $each $rates.raw)) -Load $load
+        foreach ($v in $variants) {
+            $form, $limit = $v
+            $text = if ($form -eq 'pipe') { "`$ids | Set-IoTTwinDesired -Desired @{…} -ThrottleLimit $limit" } else { "Set-IoTTwinDesired -DeviceId `$ids -Desired @{…} -ThrottleLimit $limit" }
+            Add-Result "``$text`` (same devices, after one warm-up pass)" ('{0:N0} patches/s (rounds: {1})' -f (Get-Median $rates["$form$limit"]), (& $each $rates["$form$limit"])) -Load $load
+        }
+        $sharePipe = (Get-Median $rates.pipe16) / $rawRate
+        Add-Result 'Piped ids (`$ids | …`), -ThrottleLimit 16: rate ÷ raw 16-concurrent rate' ('{0:P0}' -f $sharePipe) '≥ 80 %' ($sharePipe -ge 0.8) $load
+        $shareArray = (Get-Median $rates.array16) / $rawRate
+        Add-Result 'Ids as one array (`-DeviceId $ids`), -ThrottleLimit 16: rate ÷ raw 16-concurrent rate' ('{0:P0}' -f $shareArray) '≥ 80 %' ($shareArray -ge 0.8) $load
+        $all = @($rates.Values | ForEach-Object { $_ } | Sort-Object)
+        $notes.Add(('Set-IoTTwinDesired at -ThrottleLimit 16 reached {0:P0} (piped) and {1:P0} (one array) of the raw 16-concurrent rate; across all {2} timed passes of this step the rates ranged from {3:N0} to {4:N0} patches/s ({5}).' -f $sharePipe, $shareArray, $all.Count, $all[0], $all[-1], (Get-LoadDescription $load)))
     }
-    $rawRate = Get-Median $rates.raw
-    Add-Result "Raw HttpClient: $Patches desired PATCHes to $Patches distinct devices, 16 in flight (after one warm-up pass; median of $Rounds processes)" ('{0:N0} patches/s (rounds: {1})' -f $rawRate, (& $each $rates.raw)) -Load $load
-    foreach ($v in $variants) {
-        $form, $limit = $v
-        $text = if ($form -eq 'pipe') { "`$ids | Set-IoTTwinDesired -Desired @{…} -ThrottleLimit $limit" } else { "Set-IoTTwinDesired -DeviceId `$ids -Desired @{…} -ThrottleLimit $limit" }
-        Add-Result "``$text`` (same devices, after one warm-up pass)" ('{0:N0} patches/s (rounds: {1})' -f (Get-Median $rates["$form$limit"]), (& $each $rates["$form$limit"])) -Load $load
-    }
-    $sharePipe = (Get-Median $rates.pipe16) / $rawRate
-    Add-Result 'Piped ids (`$ids | …`), -ThrottleLimit 16: rate ÷ raw 16-concurrent rate' ('{0:P0}' -f $sharePipe) '≥ 80 %' ($sharePipe -ge 0.8) $load
-    $shareArray = (Get-Median $rates.array16) / $rawRate
-    Add-Result 'Ids as one array (`-DeviceId $ids`), -ThrottleLimit 16: rate ÷ raw 16-concurrent rate' ('{0:P0}' -f $shareArray) '≥ 80 %' ($shareArray -ge 0.8) $load
-    $all = @($rates.Values | ForEach-Object { $_ } | Sort-Object)
-    $notes.Add(('Set-IoTTwinDesired at -ThrottleLimit 16 reached {0:P0} (piped) and {1:P0} (one array) of the raw 16-concurrent rate; across all {2} timed passes of this step the rates ranged from {3:N0} to {4:N0} patches/s ({5}).' -f $sharePipe, $shareArray, $all.Count, $all[0], $all[-1], (Get-LoadDescription $load)))
 
-    # 4. Search-IoTTwin streaming over many twins: time and the child pwsh's peak memory by result count.
-    Write-Host "Creating $Twins twins in bulk…"
-    $load = Get-LoadAverage
-    $bulk = Invoke-Raw @('bulk', '--prefix', 'q-', '--count', "$Twins")
-    Add-Result "Bulk create of $('{0:N0}' -f $Twins) devices with tags (POST /devices, 100 per request, 16 concurrent)" ('{0:N1} s' -f $bulk.seconds) -Load $load
-    $counts = @(@(10000, 50000, 100000) | Where-Object { $_ -le $Twins })
-    $peaks = @{}
-    foreach ($n in $counts) {
-        Write-Host "Search-IoTTwin: $n results…"
+    # 4. Search-IoTTwin against Microsoft's Node.js SDK paging the same query (page size 100) from the same emulator:
+    # $Rounds alternating rounds of fresh processes, each after one warm-up query; medians. Then streaming over many
+    # twins: time and the child pwsh's peak memory by result count.
+    if ('Search' -in $Part) {
+        Write-Host "Creating $Twins twins in bulk…"
         $load = Get-LoadAverage
-        $r = Invoke-PwshJson @"
+        $bulk = Invoke-Raw @('bulk', '--prefix', 'q-', '--count', "$Twins")
+        Add-Result "Bulk create of $('{0:N0}' -f $Twins) devices with tags (POST /devices, 100 per request, 16 concurrent)" ('{0:N1} s' -f $bulk.seconds) -Load $load
+        $sideBySide = [math]::Min(10000, $Twins)
+        $query = "SELECT * FROM devices WHERE tags.set = 'q-' AND tags.n < $sideBySide"
+        $warmQuery = "SELECT * FROM devices WHERE tags.set = 'q-' AND tags.n < 1000"
+        Write-Host "Search-IoTTwin and the Node.js SDK: $sideBySide twins, page size 100, $Rounds rounds…"
+        $load = Get-LoadAverage
+        $nodeRates = [Collections.Generic.List[double]]::new(); $cmdRates = [Collections.Generic.List[double]]::new()
+        for ($round = 0; $round -lt $Rounds; $round++) {
+            $n = ConvertFrom-LastJsonLine (Invoke-Child 'node' @($NodeScript) @{
+                    SERVICE_CONNECTION_STRING = $emulator.serviceConnectionString; NODE_EXTRA_CA_CERTS = $emulator.caCertificatePath
+                    NODE_PATH = (Resolve-Path $NodeModules).Path; BENCH_QUERY = $query; BENCH_WARMUP_QUERY = $warmQuery; BENCH_PAGE_SIZE = 100
+                }).Output
+            if ($n.count -ne $sideBySide) { throw "The Node.js SDK returned $($n.count) twins, expected $sideBySide." }
+            $nodeRates.Add($n.count / $n.seconds)
+            $r = Invoke-PwshJson -WorkFolder $Work @"
+$Prologue
+`$null = Search-IoTTwin -Query "$warmQuery" -PageSize 100 | Measure-Object
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$count = (Search-IoTTwin -Query "$query" -PageSize 100 | Measure-Object).Count
+`$s = `$sw.Elapsed.TotalSeconds
+@{ count = `$count; seconds = `$s } | ConvertTo-Json -Compress
+"@
+            if ($r.count -ne $sideBySide) { throw "Search-IoTTwin returned $($r.count) twins, expected $sideBySide." }
+            $cmdRates.Add($r.count / $r.seconds)
+        }
+        $nodeRate = Get-Median $nodeRates; $cmdRate = Get-Median $cmdRates
+        Add-Result ("Node.js SDK (azure-iothub 1.16.6, tests/conformance): ``registry.createQuery(query, 100)`` paged with ``nextAsTwin()`` to the end, {0:N0} twins (after one warm-up query; median of {1} processes)" -f $sideBySide, $Rounds) ('{0:N0} twins/s (rounds: {1})' -f $nodeRate, (& $each $nodeRates)) -Load $load
+        Add-Result ("``Search-IoTTwin -Query ""…"" -PageSize 100 | Measure-Object``, the same query (same counts)" -f $sideBySide) ('{0:N0} twins/s (rounds: {1})' -f $cmdRate, (& $each $cmdRates)) -Load $load
+        $searchShare = $cmdRate / $nodeRate
+        Add-Result 'Search-IoTTwin rate ÷ Node.js SDK rate (medians)' ('{0:N2}×' -f $searchShare) '≥ 1.00×' ($searchShare -ge 1) $load
+        $notes.Add(('Search-IoTTwin streamed {0:N0} twins at {1:N0}/s, the Node.js SDK paged the same query from the same emulator at {2:N0}/s ({3:N2}×; query `{4}`, page size 100; {5}).' -f $sideBySide, $cmdRate, $nodeRate, $searchShare, $query, (Get-LoadDescription $load)))
+
+        $counts = @(@(10000, 50000, 100000) | Where-Object { $_ -le $Twins })
+        $peaks = @{}
+        foreach ($n in $counts) {
+            Write-Host "Search-IoTTwin: $n results…"
+            $load = Get-LoadAverage
+            $r = Invoke-PwshJson -WorkFolder $Work @"
 $Prologue
 `$null = Search-IoTTwin -Query "SELECT * FROM devices WHERE tags.set = 'q-' AND tags.n < 200" | Measure-Object
 `$before = Get-Status VmHWM
@@ -230,61 +229,44 @@ $Prologue
 `$s = `$sw.Elapsed.TotalSeconds
 @{ count = `$count; seconds = `$s; hwmBeforeKb = `$before; hwmKb = (Get-Status VmHWM); rssKb = (Get-Status VmRSS) } | ConvertTo-Json -Compress
 "@
-        if ($r.count -ne $n) { throw "Search-IoTTwin returned $($r.count) twins, expected $n." }
-        $peaks[$n] = $r.hwmKb
-        Add-Result ("``Search-IoTTwin -Query ""SELECT * FROM devices WHERE tags.set = 'q-' AND tags.n < {0}"" | Measure-Object``: {1:N0} twins streamed" -f $n, $r.count) `
-            ('{0:N1} s ({1:N0} twins/s); pwsh peak memory (VmHWM) {2:N0} MB (after warm-up, before the search: {3:N0} MB)' -f $r.seconds, ($r.count / $r.seconds), ($r.hwmKb / 1024), ($r.hwmBeforeKb / 1024)) -Load $load
-    }
-    if ($counts.Count -ge 2) {
-        $small = $peaks[$counts[0]]; $large = $peaks[$counts[-1]]
-        $growth = ($large - $small) / 1024
-        $flat = $large -le $small * 1.25
-        Add-Result ("pwsh peak memory, {0:N0} vs {1:N0} results" -f $counts[0], $counts[-1]) ('{0:N0} MB → {1:N0} MB ({2:+#,0;-#,0;0} MB)' -f ($small / 1024), ($large / 1024), $growth) 'flat (≤ +25 %)' $flat $load
-        $notes.Add(('Search-IoTTwin: the pwsh peak memory was {0:N0} MB after {1:N0} results and {2:N0} MB after {3:N0}, so results were streamed, not collected ({4}).' -f ($small / 1024), $counts[0], ($large / 1024), $counts[-1], (Get-LoadDescription $load)))
+            if ($r.count -ne $n) { throw "Search-IoTTwin returned $($r.count) twins, expected $n." }
+            $peaks[$n] = $r.hwmKb
+            Add-Result ("``Search-IoTTwin -Query ""SELECT * FROM devices WHERE tags.set = 'q-' AND tags.n < {0}"" | Measure-Object``: {1:N0} twins streamed" -f $n, $r.count) `
+                ('{0:N1} s ({1:N0} twins/s); pwsh peak memory (VmHWM) {2:N0} MB (after warm-up, before the search: {3:N0} MB)' -f $r.seconds, ($r.count / $r.seconds), ($r.hwmKb / 1024), ($r.hwmBeforeKb / 1024)) -Load $load
+        }
+        if ($counts.Count -ge 2) {
+            $small = $peaks[$counts[0]]; $large = $peaks[$counts[-1]]
+            $growth = ($large - $small) / 1024
+            $flat = $large -le $small * 1.25
+            Add-Result ("pwsh peak memory, {0:N0} vs {1:N0} results" -f $counts[0], $counts[-1]) ('{0:N0} MB → {1:N0} MB ({2:+#,0;-#,0;0} MB)' -f ($small / 1024), ($large / 1024), $growth) 'flat (≤ +25 %)' $flat $load
+            $notes.Add(('Search-IoTTwin: the pwsh peak memory was {0:N0} MB after {1:N0} results and {2:N0} MB after {3:N0}, so results were streamed, not collected ({4}).' -f ($small / 1024), $counts[0], ($large / 1024), $counts[-1], (Get-LoadDescription $load)))
+        }
     }
 }
 finally {
-    if ($emulator -and -not $emulator.HasExited) {
-        & kill -TERM $emulator.Id
-        if (-not $emulator.WaitForExit(30000)) { $emulator.Kill($true) }
-    }
+    Stop-BenchEmulator $emulator
     Remove-Item -Recurse -Force $Work -ErrorAction SilentlyContinue
     Remove-Item Env:TWINPS_BENCH_CS, Env:TWINPS_BENCH_CA -ErrorAction SilentlyContinue
 }
 
 # The section.
 $lastLoad = Get-LoadAverage
-$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
-$mem = ((Get-Content /proc/meminfo | Where-Object { $_ -like 'MemTotal*' }) -split ':', 2)[1].Trim()
 $sb = [Text.StringBuilder]::new()
 $null = $sb.AppendLine('## Cmdlets')
 $null = $sb.AppendLine()
-$null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-Cmdlets.ps1`` (``dotnet pwsh -NoProfile -File ./build.ps1 Bench``). " -f [datetime]::UtcNow) +
+$null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-Cmdlets.ps1`` (``dotnet pwsh -NoProfile -File ./build.ps1 Bench``), in one run. " -f [datetime]::UtcNow) +
     'Every PowerShell measurement ran in a fresh child `pwsh -NoProfile` (started as `dotnet pwsh.dll`, the same way for the bare and the import runs) that imported the built module from out/TwinPS and connected with the emulator''s service policy, trusting its CA. ' +
-    'The raw baselines are the `cmdlet-raw` mode of tests/TwinPS.Benchmarks: one .NET HttpClient that signs its own SAS with TwinPS.Protocol and trusts only the emulator''s CA. ' +
+    'The raw baselines are the `cmdlet-raw` mode of tests/TwinPS.Benchmarks: one .NET HttpClient that signs its own SAS with TwinPS.Protocol and trusts only the emulator''s CA; the query baseline is Microsoft''s Node.js SDK from the conformance suite''s npm dependencies. ' +
     $(if ($EmulatorArguments -contains '--in-memory') { 'The emulator ran **in memory** (`--in-memory`) as its own process on the same machine: these figures are about the client, and the durable server cost is in the Emulator section.' }
       else { 'The emulator ran as its own process on the same machine with a durable data folder.' }))
 $null = $sb.AppendLine()
-$null = $sb.AppendLine(('Machine: {0} CPUs ({1}), {2} memory, .NET {3} on {4}, PowerShell {5}. ' -f [Environment]::ProcessorCount, $cpu, $mem, [Environment]::Version, [Runtime.InteropServices.RuntimeInformation]::OSDescription, $PSVersionTable.PSVersion) +
-    ('The last column is the load average (1/5/15 min) just before each measurement; at the start it was {0} ({1}), at the end {2} ({3}).' -f $firstLoad, (Get-LoadDescription $firstLoad), $lastLoad, (Get-LoadDescription $lastLoad)))
+$null = $sb.AppendLine(('Machine: {0}. ' -f (Get-MachineDescription -WithNode:('Search' -in $Part))) + (Get-LoadSentence $firstLoad $lastLoad))
 $null = $sb.AppendLine()
-$null = $sb.AppendLine('| Measurement | Result | Goal | Met | Load average when it started (1/5/15 min) |')
-$null = $sb.AppendLine('|---|---|---|---|---|')
-foreach ($r in $results) {
-    $met = if ($null -eq $r.Met) { '—' } elseif ($r.Met) { 'yes' } else { '**no**' }
-    $null = $sb.AppendLine("| $($r.Name -replace '\|', '\|') | $($r.Value) | $($r.Goal) | $met | $($r.Load) |")
-}
+$null = $sb.Append((Format-BenchTable $results))
 $null = $sb.AppendLine()
 $null = $sb.AppendLine('What this run shows:')
 $null = $sb.AppendLine()
 foreach ($note in $notes) { $null = $sb.AppendLine("- $note") }
 $section = $sb.ToString()
 Write-Host $section
-
-$start = '<!-- cmdlet-benchmark:start -->'; $end = '<!-- cmdlet-benchmark:end -->'
-$block = "$start`n$section$end`n"
-$text = if (Test-Path $Output) { Get-Content -Raw $Output } else { "# Benchmarks`n`n" }
-$a = $text.IndexOf($start); $b = $text.IndexOf($end)
-$text = if ($a -ge 0 -and $b -gt $a) { $text.Substring(0, $a) + $block + $text.Substring($b + $end.Length).TrimStart("`n") } else { $text.TrimEnd("`n") + "`n`n" + $block }
-Set-Content -Path $Output -Value $text -NoNewline
-Write-Host "Results written to $Output"
+Write-BenchSection $Output 'cmdlet-benchmark' $section

@@ -27,25 +27,7 @@ $ModulePath = (Resolve-Path $ModulePath).Path
 $EmulatorDll = (Resolve-Path $EmulatorDll).Path
 Import-Module $ModulePath -Force
 
-function Get-LoadAverage { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' }
-
-function Get-LoadDescription([string] $Load) {
-    $first = [double]::Parse(($Load -split ' ')[0], [Globalization.CultureInfo]::InvariantCulture)
-    if ($first -le [Environment]::ProcessorCount) { "quiet: 1-minute load $(($Load -split ' ')[0]) ≤ $([Environment]::ProcessorCount) CPUs" }
-    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, other work shared the machine" }
-}
-
-function Get-ProcessMemory([int] $ProcessId) {
-    # VmRSS now and VmHWM (peak resident set) of a process, in MB.
-    $status = Get-Content "/proc/$ProcessId/status"
-    $kb = { param($name) [double]((($status | Where-Object { $_ -like "${name}:*" }) -split '\s+')[1]) }
-    [pscustomobject]@{ RssMB = [math]::Round((& $kb 'VmRSS') / 1024); PeakMB = [math]::Round((& $kb 'VmHWM') / 1024) }
-}
-
-function Get-Percentile([double[]] $Values, [double] $P) {
-    $s = @($Values | Sort-Object)
-    $s[[math]::Clamp([int][math]::Ceiling($P / 100 * $s.Count) - 1, 0, $s.Count - 1)]
-}
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 
 function Start-Answerers($Sessions, [int] $Count, [int] $Calls) {
     # $Count thread jobs, each answering $Calls calls per session of its share of $Sessions; returns once every job
@@ -68,13 +50,8 @@ function Start-Answerers($Sessions, [int] $Count, [int] $Calls) {
 
 $inv = [Globalization.CultureInfo]::InvariantCulture
 $data = Join-Path ([IO.Path]::GetTempPath()) ('twinps-jobs-bench-' + [guid]::NewGuid().ToString('N'))
-$psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
-foreach ($a in @($EmulatorDll, '--https-port', '0', '--mqtt-port', '0', '--data', $data)) { $psi.ArgumentList.Add($a) }
-$psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
-$emulator = [Diagnostics.Process]::Start($psi)
-$null = $emulator.StandardError.ReadToEndAsync()
-$ready = $emulator.StandardOutput.ReadLine() | ConvertFrom-Json
-$null = $emulator.StandardOutput.ReadToEndAsync()
+$ready = Start-BenchEmulator $EmulatorDll @('--https-port', '0', '--mqtt-port', '0', '--data', $data)
+$emulator = $ready.Process
 $results = [Collections.Generic.List[object]]::new()
 $notes = [Collections.Generic.List[string]]::new()
 $sessions = @()
@@ -151,13 +128,11 @@ try {
 finally {
     $sessions | Disconnect-IoTDevice -ErrorAction SilentlyContinue
     Disconnect-IoTHub
-    if (-not $emulator.HasExited) { & kill -TERM $emulator.Id 2>$null; if (-not $emulator.WaitForExit(15000)) { $emulator.Kill($true) } }
+    Stop-BenchEmulator $ready
     Remove-Item -Recurse -Force $data -ErrorAction SilentlyContinue
 }
 
 $lastLoad = Get-LoadAverage
-$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
-$mem = ((Get-Content /proc/meminfo | Where-Object { $_ -like 'MemTotal*' }) -split ':', 2)[1].Trim()
 $sb = [Text.StringBuilder]::new()
 $null = $sb.AppendLine('## Jobs and direct methods')
 $null = $sb.AppendLine()
@@ -165,23 +140,13 @@ $null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-Jobs
     'The cmdlets ran in one pwsh with the built module from out/TwinPS; the emulator ran as its own process with a **durable** data folder (a fresh temporary folder) on the same machine. ' +
     'The devices that answer methods are TwinPS device sessions (MQTT over TLS) in the same pwsh, answered by thread jobs running Wait-IoTDeviceMethod | Send-IoTDeviceMethodResponse.')
 $null = $sb.AppendLine()
-$null = $sb.AppendLine(('Machine: {0} CPUs ({1}), {2} memory, .NET {3} on {4}, PowerShell {5}. ' -f [Environment]::ProcessorCount, $cpu, $mem, [Environment]::Version, [Runtime.InteropServices.RuntimeInformation]::OSDescription, $PSVersionTable.PSVersion) +
-    ('The last column is the load average (1/5/15 min) just before each measurement; at the start it was {0} ({1}), at the end {2} ({3}).' -f $firstLoad, (Get-LoadDescription $firstLoad), $lastLoad, (Get-LoadDescription $lastLoad)))
+$null = $sb.AppendLine(('Machine: {0}. ' -f (Get-MachineDescription)) + (Get-LoadSentence $firstLoad $lastLoad))
 $null = $sb.AppendLine()
-$null = $sb.AppendLine('| Measurement | Result | Goal | Met | Load average when it started (1/5/15 min) |')
-$null = $sb.AppendLine('|---|---|---|---|---|')
-foreach ($r in $results) { $null = $sb.AppendLine("| $($r.Name -replace '\|', '\|') | $($r.Value) | — (no goal set) | — | $($r.Load) |") }
+$null = $sb.Append((Format-BenchTable $results '— (no goal set)'))
 $null = $sb.AppendLine()
 $null = $sb.AppendLine('What this run shows:')
 $null = $sb.AppendLine()
 foreach ($note in $notes) { $null = $sb.AppendLine("- $note") }
 $section = $sb.ToString()
 Write-Host $section
-
-$start = '<!-- jobs-methods-benchmark:start -->'; $end = '<!-- jobs-methods-benchmark:end -->'
-$block = "$start`n$section$end`n"
-$text = if (Test-Path $Output) { Get-Content -Raw $Output } else { "# Benchmarks`n`n" }
-$a = $text.IndexOf($start); $b = $text.IndexOf($end)
-$text = if ($a -ge 0 -and $b -gt $a) { $text.Substring(0, $a) + $block + $text.Substring($b + $end.Length).TrimStart("`n") } else { $text.TrimEnd("`n") + "`n`n" + $block }
-Set-Content -Path $Output -Value $text -NoNewline
-Write-Host "Results written to $Output"
+Write-BenchSection $Output 'jobs-methods-benchmark' $section

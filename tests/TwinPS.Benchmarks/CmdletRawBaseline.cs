@@ -11,7 +11,9 @@ namespace TwinPS.Benchmarks;
 /// <summary>
 /// Raw HttpClient baselines and bulk set-up for the cmdlet benchmark (tools/Bench-Cmdlets.ps1), against an emulator
 /// the script started. Prints one JSON result line on stdout.
-/// Usage: TwinPS.Benchmarks cmdlet-raw (bulk|get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]
+/// Usage: TwinPS.Benchmarks cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]
+/// 'client-get' is the breakdown row: the same sequential GETs through TwinPS.Client's IoTHubServiceClient (its Azure.Core
+/// pipeline and twin parsing, no PowerShell), trusting the emulator's CA the way Connect-IoTHub does.
 /// </summary>
 internal static class CmdletRawBaseline
 {
@@ -37,6 +39,12 @@ internal static class CmdletRawBaseline
 
         if (readyPath is null) return Usage();
         var ready = (JsonObject)JsonNode.Parse(File.ReadAllText(readyPath))!;
+        if (op == "client-get")
+        {
+            Console.WriteLine((await ClientGet(ready, device, count, warmup)).ToJsonString());
+            return 0;
+        }
+
         using var client = new RawHubClient(ready);
         JsonObject result = op switch
         {
@@ -51,7 +59,7 @@ internal static class CmdletRawBaseline
 
     private static int Usage()
     {
-        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]");
+        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]");
         return 2;
     }
 
@@ -86,6 +94,18 @@ internal static class CmdletRawBaseline
         for (int i = 0; i < warmup; i++) await Expect200(client.SendAsync(HttpMethod.Get, "twins/" + Uri.EscapeDataString(device), null));
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < count; i++) await Expect200(client.SendAsync(HttpMethod.Get, "twins/" + Uri.EscapeDataString(device), null));
+        double seconds = sw.Elapsed.TotalSeconds;
+        return new JsonObject { ["calls"] = count, ["seconds"] = seconds, ["perCallMicroseconds"] = seconds / count * 1e6 };
+    }
+
+    /// <summary>The same sequential GETs through the module's own service client (Azure.Core pipeline, twin parsing).</summary>
+    private static async Task<JsonObject> ClientGet(JsonObject ready, string device, int count, int warmup)
+    {
+        var options = new TwinPS.Client.IoTHubServiceClientOptions { TrustedCACertificatePath = (string)ready["caCertificatePath"]! };
+        using var client = new TwinPS.Client.IoTHubServiceClient(IoTHubConnectionString.Parse((string)ready["serviceConnectionString"]!), options);
+        for (int i = 0; i < warmup; i++) await client.GetTwinAsync(device);
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) await client.GetTwinAsync(device);
         double seconds = sw.Elapsed.TotalSeconds;
         return new JsonObject { ["calls"] = count, ["seconds"] = seconds, ["perCallMicroseconds"] = seconds / count * 1e6 };
     }

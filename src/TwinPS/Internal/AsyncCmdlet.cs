@@ -4,11 +4,12 @@ using System.Management.Automation;
 namespace TwinPS.Internal;
 
 /// <summary>
-/// Base class for cmdlets that do asynchronous work. The work runs on the thread pool; every
-/// Write*/ShouldProcess call made from a worker thread is queued and executed on the pipeline
-/// thread, which drains the queue while the work runs. One cancellation token is cancelled by
-/// Ctrl+C (<see cref="StopProcessing"/>), by a downstream <c>Select-Object -First</c>, by a fatal
-/// failure and by <see cref="Dispose()"/>.
+/// Base class for cmdlets that do asynchronous work. Begin/Process/EndProcessingAsync and every work item start on the
+/// pipeline thread and continue on the thread pool once they await something that is not done yet; every
+/// Write*/ShouldProcess call made from a worker thread is queued and executed on the pipeline thread, which drains the
+/// queue while the work runs. Nothing waits when nothing is asynchronous: a step that completes synchronously costs no
+/// thread hop and no pump. One cancellation token is cancelled by Ctrl+C (<see cref="StopProcessing"/>), by a
+/// downstream <c>Select-Object -First</c>, by a fatal failure and by <see cref="Dispose()"/>.
 /// </summary>
 public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
 {
@@ -21,6 +22,9 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     // leaves with an exception: ends all work.
     private readonly CancellationTokenSource _work;
 
+    // Read without touching _work, which Dispose disposes (a disposed source's token stays usable).
+    private readonly CancellationToken _workToken;
+
     private readonly BlockingCollection<Action> _pipelineCalls = new();
     private readonly ConcurrentDictionary<long, Task> _runningWork = new();
     private SemaphoreSlim? _throttle;
@@ -32,10 +36,11 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     protected AsyncCmdlet()
     {
         _work = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        _workToken = _work.Token;
     }
 
     /// <summary>Cancelled when the pipeline stops (Ctrl+C, Select-Object -First), on a fatal error, or on Dispose.</summary>
-    protected CancellationToken CancellationToken => _work.Token;
+    protected CancellationToken CancellationToken => _workToken;
 
     /// <summary>How many <see cref="EnqueueWork"/> items may run at once (read on first use).</summary>
     protected virtual int WorkThrottleLimit => 1;
@@ -52,15 +57,20 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// <summary>Runs once after all input, after every queued work item has finished.</summary>
     protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    // Every step runs its synchronous part right here on the pipeline thread (a thread-pool round trip per step, or
+    // per piped record, would cost more than the request it serves and cap pipeline input far below what
+    // -ThrottleLimit allows); the pump only runs when the step's task has to wait.
+
     /// <inheritdoc/>
-    protected sealed override void BeginProcessing() => RunOnPool(() => BeginProcessingAsync(CancellationToken));
+    protected sealed override void BeginProcessing()
+    {
+        RunInline(() => BeginProcessingAsync(CancellationToken));
+        RunAvailablePipelineCalls();
+    }
 
     /// <inheritdoc/>
     protected sealed override void ProcessRecord()
     {
-        // Per record, the synchronous part (binding checks, starting work while the throttle has room)
-        // runs right here: a thread-pool round trip per piped record would cap pipeline input far below
-        // what -ThrottleLimit allows. The pump only runs when the record's task has to wait.
         RunInline(() => ProcessRecordAsync(CancellationToken));
         RunAvailablePipelineCalls();
     }
@@ -68,13 +78,15 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// <inheritdoc/>
     protected sealed override void EndProcessing()
     {
-        RunOnPool(async () =>
-        {
-            await WhenAllWorkDoneAsync().ConfigureAwait(false);
-            await EndProcessingAsync(CancellationToken).ConfigureAwait(false);
-            await WhenAllWorkDoneAsync().ConfigureAwait(false);
-        });
+        RunInline(EndAsync);
         RunAvailablePipelineCalls();
+    }
+
+    private async Task EndAsync()
+    {
+        await WhenAllWorkDoneAsync().ConfigureAwait(false);
+        await EndProcessingAsync(CancellationToken).ConfigureAwait(false);
+        await WhenAllWorkDoneAsync().ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -84,42 +96,77 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Starts <paramref name="work"/> on the thread pool once fewer than <see cref="WorkThrottleLimit"/>
-    /// items are running; the returned task completes when the item has started (back-pressure).
-    /// An exception that escapes the work (other than cancellation) is a terminating error.
+    /// Starts <paramref name="work"/> once fewer than <see cref="WorkThrottleLimit"/> items are running; the returned
+    /// task completes when the item has started (back-pressure). The item starts on the calling thread and continues on
+    /// the thread pool at its first wait, so its synchronous part must not block (await instead). An exception that
+    /// escapes the work (other than cancellation) is a terminating error.
     /// </summary>
-    protected async Task EnqueueWork(Func<CancellationToken, Task> work)
+    protected Task EnqueueWork(Func<CancellationToken, Task> work)
     {
         ArgumentNullException.ThrowIfNull(work);
         SemaphoreSlim throttle = LazyInitializer.EnsureInitialized(
             ref _throttle, () => new SemaphoreSlim(Math.Max(1, WorkThrottleLimit)));
         CancellationToken token = CancellationToken;
+        if (token.IsCancellationRequested)
+        {
+            return Task.FromCanceled(token);
+        }
+
+        if (throttle.Wait(0, CancellationToken.None))
+        {
+            StartWork(work, throttle, token);
+            return Task.CompletedTask;
+        }
+
+        return WaitThenStartWorkAsync(work, throttle, token);
+    }
+
+    private async Task WaitThenStartWorkAsync(Func<CancellationToken, Task> work, SemaphoreSlim throttle, CancellationToken token)
+    {
         await throttle.WaitAsync(token).ConfigureAwait(false);
+        StartWork(work, throttle, token);
+    }
+
+    private void StartWork(Func<CancellationToken, Task> work, SemaphoreSlim throttle, CancellationToken token)
+    {
+        Task running = RunWorkAsync(work, throttle, token);
+        if (running.IsCompleted)
+        {
+            return;
+        }
 
         long id = Interlocked.Increment(ref _workCounter);
-        Task running = Task.Run(async () =>
-        {
-            try
-            {
-                await work(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // Stopped: nothing to report.
-            }
-            catch (Exception ex)
-            {
-                FailFatally(ex);
-            }
-            finally
-            {
-                throttle.Release();
-            }
-        }, CancellationToken.None);
         _runningWork[id] = running;
         _ = running.ContinueWith(
             _ => _runningWork.TryRemove(id, out Task? _),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task RunWorkAsync(Func<CancellationToken, Task> work, SemaphoreSlim throttle, CancellationToken token)
+    {
+        try
+        {
+            await work(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopped: nothing to report.
+        }
+        catch (PipelineStoppedException stopped)
+        {
+            // Thrown by ShouldProcess on the pipeline thread (the user stopped at a prompt) while the item was starting
+            // there: it stops the pipeline from the pump, as it does when the prompt was queued from a worker.
+            PostToPipeline(() => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stopped));
+            CancelQuietly(_work);
+        }
+        catch (Exception ex)
+        {
+            FailFatally(ex);
+        }
+        finally
+        {
+            ReleaseQuietly(throttle);
+        }
     }
 
     /// <summary>Completes when every item started with <see cref="EnqueueWork"/> has finished.</summary>
@@ -230,7 +277,10 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Cancels all work and waits briefly for running items to observe it.</summary>
+    /// <summary>
+    /// Cancels all work, waits briefly for running items to observe it, and disposes the cancellation sources, the
+    /// throttle and the queue (once the last item has ended, if one is still running after the grace period).
+    /// </summary>
     protected virtual void Dispose(bool disposing)
     {
         if (_disposed)
@@ -245,7 +295,25 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
             CancelQuietly(_work);
             WaitBrieflyForWork();
             _pipelineCalls.CompleteAdding();
+            Task[] stillRunning = _runningWork.Values.ToArray();
+            if (stillRunning.Length == 0)
+            {
+                DisposeResources();
+            }
+            else
+            {
+                _ = Task.WhenAll(stillRunning).ContinueWith(_ => DisposeResources(), CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
+    }
+
+    private void DisposeResources()
+    {
+        _work.Dispose();
+        _stop.Dispose();
+        _throttle?.Dispose();
+        _pipelineCalls.Dispose();
     }
 
     private void FailFatally(Exception exception)
@@ -254,14 +322,6 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
             ? terminating.ErrorRecord
             : CreateTerminatingErrorRecord(exception);
         ThrowTerminatingErrorSafe(record);
-    }
-
-    // Runs asyncWork on the pool and executes queued pipeline calls on this (the pipeline) thread
-    // until the work has completed, then surfaces its outcome here.
-    private void RunOnPool(Func<Task> asyncWork)
-    {
-        _pipelineThreadId = Environment.CurrentManagedThreadId;
-        PumpUntilDone(Task.Run(asyncWork, CancellationToken.None));
     }
 
     // Starts asyncWork on this (the pipeline) thread; pumps queued pipeline calls only if it has to wait.
@@ -335,6 +395,13 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
                 throw new PipelineStoppedException();
             }
 
+            if (exception is PipelineStoppedException)
+            {
+                // ShouldProcess on this thread was stopped at its prompt: the pipeline stops as it would from the pump.
+                CancelQuietly(_work);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+            }
+
             CancelQuietly(_work);
             ThrowTerminatingError(exception is TerminatingErrorException terminating
                 ? terminating.ErrorRecord
@@ -360,18 +427,28 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
 
     private void PostToPipeline(Action call)
     {
-        if (_pipelineCalls.IsAddingCompleted)
-        {
-            return;
-        }
-
         try
         {
-            _pipelineCalls.Add(call);
+            if (!_pipelineCalls.IsAddingCompleted)
+            {
+                _pipelineCalls.Add(call);
+            }
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
             // Disposed meanwhile: the pipeline is gone, the output has nowhere to go.
+        }
+    }
+
+    private static void ReleaseQuietly(SemaphoreSlim throttle)
+    {
+        try
+        {
+            throttle.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command was disposed while this item ran past the grace period: nothing waits for the slot.
         }
     }
 
