@@ -23,7 +23,10 @@ param(
     [ValidateRange(1000, 100000)] [int] $SearchTwins = 10000,
     [ValidateRange(1000, 100000)] [int] $FaultTwins = 10000,
     [ValidateRange(1, 200)] [int] $SearchUnits = 20,
-    [ValidateRange(10, 5000)] [int] $FaultRate = 200
+    [ValidateRange(10, 5000)] [int] $FaultRate = 200,
+    # For a look at some measurements while developing: the rows and clients to run. The doc is rewritten only by a full run.
+    [ValidateSet('shape', 'strict', 'read', 'search', 'faults')] [string[]] $Measure = @('shape', 'strict', 'read', 'search', 'faults'),
+    [ValidateSet('cmdlet', 'parallel', 'node')] [string[]] $Clients = @('cmdlet', 'parallel', 'node')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -166,7 +169,7 @@ function Add-Row($Name, $Limits, $Result, $Goal = '—', $Met = $null, $Load) {
 # the same limits, each on its own 1,000 twins; read back afterwards.
 function Measure-WriteRow([string] $Mode, [string[]] $Limits, [double] $Limit) {
     $label = $Limits -join ' '
-    foreach ($who in 'cmdlet', 'parallel', 'node') {
+    foreach ($who in $Clients) {
         $data = Join-Path $Work "$Mode-$who"
         $prefix = "$who-"
         New-Devices $data $prefix $Twins
@@ -253,17 +256,18 @@ Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = 1 } -ThrottleLimit 16 -Co
 try {
     # 1-2. S1 x1 twin updates (50/s), shaping and strict. The emulator's default shaping burst is 60 s of the rate,
     # which would absorb the whole run: the burst is set to 1 s so the throttle is met within it.
-    Measure-WriteRow 'shape' @('--tier', 'S1', '--units', '1', '--throttle', 'shape', '--burst', '1') 50
-    Measure-WriteRow 'strict' @('--tier', 'S1', '--units', '1', '--throttle', 'strict') 50
+    if ($Measure -contains 'shape') { Measure-WriteRow 'shape' @('--tier', 'S1', '--units', '1', '--throttle', 'shape', '--burst', '1') 50 }
+    if ($Measure -contains 'strict') { Measure-WriteRow 'strict' @('--tier', 'S1', '--units', '1', '--throttle', 'strict') 50 }
 
-    # 3. Get-IoTTwin on 1,000 ids at S1 (100 reads/s).
-    $data = Join-Path $Work 'read'
-    New-Devices $data 'read-' $Twins
-    $limits = @('--tier', 'S1', '--units', '1', '--burst', '1')
-    $e = Start-Emulator $data $limits
-    $load = Get-LoadAverage
-    try {
-        $r = Invoke-PwshJson @"
+    if ($Measure -contains 'read') {
+        # 3. Get-IoTTwin on 1,000 ids at S1 (100 reads/s).
+        $data = Join-Path $Work 'read'
+        New-Devices $data 'read-' $Twins
+        $limits = @('--tier', 'S1', '--units', '1', '--burst', '1')
+        $e = Start-Emulator $data $limits
+        $load = Get-LoadAverage
+        try {
+            $r = Invoke-PwshJson @"
 $Prologue
 `$ids = 0..$($Twins - 1) | ForEach-Object { '{0}{1:D6}' -f 'read-', `$_ }
 `$sw = [Diagnostics.Stopwatch]::StartNew()
@@ -271,48 +275,52 @@ $Prologue
 `$s = `$sw.Elapsed.TotalSeconds
 @{ seconds = `$s; errors = @(`$errs).Count; count = `$twins.Count; distinct = @(`$twins.DeviceId | Sort-Object -Unique).Count; learned = (`$c.Throttling | Where-Object Class -eq 'TwinRead').LearnedRate } | ConvertTo-Json -Compress
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
+        }
+        finally { Stop-Emulator $e }
+        $rate = $Twins / $r.seconds
+        $detail = '{0:N1} reads/s ({1:N0} % of 100/s) in {2:N1} s, {3} errors, {4} twins ({5} distinct)' -f $rate, ($rate), $r.seconds, $r.errors, $r.count, $r.distinct
+        if ($r.learned) { $detail += (', learned pace {0:N1}/s' -f $r.learned) }
+        Add-Row "``Get-IoTTwin -DeviceId <$Twins ids> -ThrottleLimit 16``" ($limits -join ' ') $detail '≥ 95 % of 100/s, 0 errors' ($rate -ge 95 -and $r.errors -eq 0 -and $r.distinct -eq $Twins) $load
+        Write-Host "read: $detail"
     }
-    finally { Stop-Emulator $e }
-    $rate = $Twins / $r.seconds
-    $detail = '{0:N1} reads/s ({1:N0} % of 100/s) in {2:N1} s, {3} errors, {4} twins ({5} distinct)' -f $rate, ($rate), $r.seconds, $r.errors, $r.count, $r.distinct
-    if ($r.learned) { $detail += (', learned pace {0:N1}/s' -f $r.learned) }
-    Add-Row "``Get-IoTTwin -DeviceId <$Twins ids> -ThrottleLimit 16``" ($limits -join ' ') $detail '≥ 95 % of 100/s, 0 errors' ($rate -ge 95 -and $r.errors -eq 0 -and $r.distinct -eq $Twins) $load
-    Write-Host "read: $detail"
 
-    # 4. Search-IoTTwin over 10,000 twins under S1's query throttle (20/min/unit), units raised so it fits in minutes.
-    $data = Join-Path $Work 'search'
-    New-Devices $data 'q-' $SearchTwins
-    $limits = @('--tier', 'S1', '--units', "$SearchUnits", '--burst', '1')
-    $e = Start-Emulator $data $limits
-    $load = Get-LoadAverage
-    try {
-        $r = Invoke-PwshJson @"
+    if ($Measure -contains 'search') {
+        # 4. Search-IoTTwin over 10,000 twins under S1's query throttle (20/min/unit), units raised so it fits in minutes.
+        $data = Join-Path $Work 'search'
+        New-Devices $data 'q-' $SearchTwins
+        $limits = @('--tier', 'S1', '--units', "$SearchUnits", '--burst', '1')
+        $e = Start-Emulator $data $limits
+        $load = Get-LoadAverage
+        try {
+            $r = Invoke-PwshJson @"
 $Prologue
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$ids = @(Search-IoTTwin 'SELECT * FROM devices' -PageSize 100 -Connection `$c -ErrorVariable errs -ErrorAction SilentlyContinue | ForEach-Object DeviceId)
 `$s = `$sw.Elapsed.TotalSeconds
 @{ seconds = `$s; errors = @(`$errs).Count; count = `$ids.Count; distinct = @(`$ids | Sort-Object -Unique).Count; retries = (`$c.Throttling | Where-Object Class -eq 'Query').Retries; throttled = (`$c.Throttling | Where-Object Class -eq 'Query').Throttled } | ConvertTo-Json -Compress
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
-        $stats = Get-Stats $e
+            $stats = Get-Stats $e
+        }
+        finally { Stop-Emulator $e }
+        $pages = [math]::Ceiling($SearchTwins / 100)
+        $q = $stats.throttled.byClass.query
+        $hubThrottled = [long] $q.ThrottlingException + [long] $q.ThrottleBacklogLimitExceeded + [long] $q.ThrottlingBacklogTimeout
+        $detail = '{0} twins ({1} distinct) in {2:N1} s ({3} pages at {4}/min), {5} errors; the hub throttled {6} page requests, {7} retries' -f $r.count, $r.distinct, $r.seconds, $pages, (20 * $SearchUnits), $r.errors, $hubThrottled, $r.retries
+        Add-Row "``Search-IoTTwin 'SELECT * FROM devices' -PageSize 100`` over $SearchTwins twins" ($limits -join ' ') $detail 'completes, 0 errors, every twin once' ($r.errors -eq 0 -and $r.count -eq $SearchTwins -and $r.distinct -eq $SearchTwins) $load
+        Write-Host "search: $detail"
     }
-    finally { Stop-Emulator $e }
-    $pages = [math]::Ceiling($SearchTwins / 100)
-    $q = $stats.throttled.byClass.query
-    $hubThrottled = [long] $q.ThrottlingException + [long] $q.ThrottleBacklogLimitExceeded + [long] $q.ThrottlingBacklogTimeout
-    $detail = '{0} twins ({1} distinct) in {2:N1} s ({3} pages at {4}/min), {5} errors; the hub throttled {6} page requests, {7} retries' -f $r.count, $r.distinct, $r.seconds, $pages, (20 * $SearchUnits), $r.errors, $hubThrottled, $r.retries
-    Add-Row "``Search-IoTTwin 'SELECT * FROM devices' -PageSize 100`` over $SearchTwins twins" ($limits -join ' ') $detail 'completes, 0 errors, every twin once' ($r.errors -eq 0 -and $r.count -eq $SearchTwins -and $r.distinct -eq $SearchTwins) $load
-    Write-Host "search: $detail"
 
-    # 5. 10,000 conditional desired updates (piped twins carry their ETags) through 5 % injected faults of every kind,
-    # at a compressed twin-update rate (strict).
-    $data = Join-Path $Work 'faults'
-    New-Devices $data 'f-' $FaultTwins
-    $limits = @('--rate', "twinUpdate=$FaultRate/s", '--throttle', 'strict', '--fault-rate', '0.05', '--fault-seed', '42', '--fault-delay', '1')
-    $e = Start-Emulator $data $limits
-    $load = Get-LoadAverage
-    try {
-        $before = Get-Stats $e
-        $r = Invoke-PwshJson @"
+    if ($Measure -contains 'faults') {
+        # 5. 10,000 conditional desired updates (piped twins carry their ETags) through 5 % injected faults of every kind,
+        # at a compressed twin-update rate (strict).
+        $data = Join-Path $Work 'faults'
+        New-Devices $data 'f-' $FaultTwins
+        $limits = @('--rate', "twinUpdate=$FaultRate/s", '--throttle', 'strict', '--fault-rate', '0.05', '--fault-seed', '42', '--fault-delay', '1')
+        $e = Start-Emulator $data $limits
+        $load = Get-LoadAverage
+        try {
+            $before = Get-Stats $e
+            $r = Invoke-PwshJson @"
 $Prologue
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$ok = @{}; `$failed = @{}
@@ -323,26 +331,27 @@ foreach (`$e in @(`$errs)) { `$failed[[string] `$e.TargetObject] = (`$e.FullyQua
 `$s = `$sw.Elapsed.TotalSeconds
 @{ seconds = `$s; ok = @(`$ok.Keys); failed = `$failed; errors = @(`$errs).Count } | ConvertTo-Json -Compress -Depth 4
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
-        $after = Get-Stats $e
+            $after = Get-Stats $e
+        }
+        finally { Stop-Emulator $e }
+        $values = Read-Back $data 'f-' $FaultTwins
+        $okSet = [Collections.Generic.HashSet[string]]::new([string[]] @($r.ok))
+        $failedIds = @($r.failed.PSObject.Properties | ForEach-Object Name)
+        $all = Get-Ids 'f-' $FaultTwins
+        $lost = @($all | Where-Object { -not $okSet.Contains($_) -and $failedIds -notcontains $_ }).Count
+        $silent = @($all | Where-Object { $okSet.Contains($_) -and $values[$_] -ne 5 }).Count
+        $falseFailures = @($failedIds | Where-Object { $values[$_] -eq 5 }).Count
+        $applied = $after.writesApplied.twin - $before.writesApplied.twin
+        $holding = @($all | Where-Object { $values[$_] -eq 5 }).Count
+        $faults = ($after.faults.byKind.PSObject.Properties | ForEach-Object { "$($_.Name) $($_.Value - $before.faults.byKind.($_.Name))" }) -join ', '
+        $detail = ('{0} reported updated, {1} reported failed{2}; {3} lost, {4} silent failures, {5} false failures; emulator applied {6} twin writes, ' +
+            'read-back: {7} twins hold the value; {8:N1} s; faults injected: {9}') -f $okSet.Count, $failedIds.Count,
+            $(if ($failedIds.Count) { ' (' + ((@($r.failed.PSObject.Properties | ForEach-Object Value) | Group-Object | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ') + ')' } else { '' }),
+            $lost, $silent, $falseFailures, $applied, $holding, $r.seconds, $faults
+        Add-Row "``Search-IoTTwin | Set-IoTTwinDesired -PassThru -ThrottleLimit 16`` on $FaultTwins twins (If-Match from each twin)" ($limits -join ' ') $detail `
+            '0 lost, 0 silent, 0 false failures; applied = reported = read-back' ($lost -eq 0 -and $silent -eq 0 -and $falseFailures -eq 0 -and $applied -eq $okSet.Count -and $holding -eq $okSet.Count) $load
+        Write-Host "faults: $detail"
     }
-    finally { Stop-Emulator $e }
-    $values = Read-Back $data 'f-' $FaultTwins
-    $okSet = [Collections.Generic.HashSet[string]]::new([string[]] @($r.ok))
-    $failedIds = @($r.failed.PSObject.Properties | ForEach-Object Name)
-    $all = Get-Ids 'f-' $FaultTwins
-    $lost = @($all | Where-Object { -not $okSet.Contains($_) -and $failedIds -notcontains $_ }).Count
-    $silent = @($all | Where-Object { $okSet.Contains($_) -and $values[$_] -ne 5 }).Count
-    $falseFailures = @($failedIds | Where-Object { $values[$_] -eq 5 }).Count
-    $applied = $after.writesApplied.twin - $before.writesApplied.twin
-    $holding = @($all | Where-Object { $values[$_] -eq 5 }).Count
-    $faults = ($after.faults.byKind.PSObject.Properties | ForEach-Object { "$($_.Name) $($_.Value - $before.faults.byKind.($_.Name))" }) -join ', '
-    $detail = ('{0} reported updated, {1} reported failed{2}; {3} lost, {4} silent failures, {5} false failures; emulator applied {6} twin writes, ' +
-        'read-back: {7} twins hold the value; {8:N1} s; faults injected: {9}') -f $okSet.Count, $failedIds.Count,
-        $(if ($failedIds.Count) { ' (' + ((@($r.failed.PSObject.Properties | ForEach-Object Value) | Group-Object | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ') + ')' } else { '' }),
-        $lost, $silent, $falseFailures, $applied, $holding, $r.seconds, $faults
-    Add-Row "``Search-IoTTwin | Set-IoTTwinDesired -PassThru -ThrottleLimit 16`` on $FaultTwins twins (If-Match from each twin)" ($limits -join ' ') $detail `
-        '0 lost, 0 silent, 0 false failures; applied = reported = read-back' ($lost -eq 0 -and $silent -eq 0 -and $falseFailures -eq 0 -and $applied -eq $okSet.Count -and $holding -eq $okSet.Count) $load
-    Write-Host "faults: $detail"
 }
 finally {
     Remove-Item -Recurse -Force $Work -ErrorAction SilentlyContinue
@@ -377,6 +386,10 @@ if ($notes.Count) {
 $section = $sb.ToString()
 Write-Host $section
 
+if ($Measure.Count -lt 5 -or $Clients.Count -lt 3) {
+    Write-Host 'Not all rows and clients ran: the output file is left as it was.'
+    return
+}
 $start = '<!-- realhub-benchmark:start -->'; $end = '<!-- realhub-benchmark:end -->'
 $block = "$start`n$section$end`n"
 $text = if (Test-Path $Output) { Get-Content -Raw $Output } else { "# Benchmarks`n`n" }

@@ -309,6 +309,126 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Empty(client.Resilience.GetStates());
     }
 
+    [Fact]
+    public async Task A_shaping_hub_that_queues_at_its_rate_is_not_slowed_down_further()
+    {
+        // Traffic shaping: every request is served, one every 1/HubRate s, in arrival order; 32 in flight wait in the
+        // hub's queue, so answers are slow (~32/HubRate s = 320 ms) but steady. The hub is at its limit: pacing below it would only
+        // lose throughput.
+        const double HubRate = 100;
+        var gate = new object();
+        var next = Stopwatch.GetTimestamp();
+        var served = new ConcurrentBag<string>();
+        _server.Handler = async (req, ctx) =>
+        {
+            long slot;
+            lock (gate)
+            {
+                next = Math.Max(next, Stopwatch.GetTimestamp()) + (long)(Stopwatch.Frequency / HubRate);
+                slot = next;
+            }
+
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), slot);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            served.Add(req.Path["/twins/".Length..]);
+            await TestHttpsServer.Reply(ctx, 200, TestClients.TwinJson(req.Path["/twins/".Length..]));
+        };
+        using var client = TestClients.For(_server, TestClients.FastOptions());
+        var rates = new ConcurrentQueue<RateChangedEventArgs>();
+        client.Resilience.RateChanged += (_, e) => rates.Enqueue(e);
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 400), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) => await client.GetTwinAsync("d" + i, null, ct));
+
+        Assert.Equal(400, served.Distinct().Count());
+        Assert.Empty(rates.Select(r => r.ToString()));
+        Assert.Null(client.Resilience.GetState(ThrottleClass.TwinRead).LearnedRate);
+    }
+
+    [Fact]
+    public void Steady_queueing_latency_sets_no_pace()
+    {
+        var clock = new ManualClock();
+        var changes = new List<string>();
+        var rate = new AdaptiveRate(ThrottleClass.TwinUpdate, (c, o, n, why) => changes.Add(why), clock);
+
+        // 50 answers/s for 20 s: fast while the hub's burst lasts, then all ~320 ms (16 queued at 50/s), and a few slow outliers.
+        for (var i = 0; i < 1000; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            rate.OnAnswered(i < 50 ? 3 : (i % 97 == 0 ? 1300 : 320 + (i % 7)));
+        }
+
+        Assert.Empty(changes);
+        Assert.Null(rate.Rate);
+    }
+
+    [Fact]
+    public void Queueing_latency_that_keeps_growing_paces_at_the_rate_the_hub_serves()
+    {
+        var clock = new ManualClock();
+        var changes = new List<RateChangedEventArgs>();
+        var rate = new AdaptiveRate(ThrottleClass.TwinUpdate, (c, o, n, why) => changes.Add(new RateChangedEventArgs(c, o, n, why)), clock);
+
+        // The hub serves 50/s while its queue of our requests grows: each answer waits 4 ms longer than the one before.
+        for (var i = 0; i < 300 && rate.Rate is null; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            rate.OnAnswered(5 + (4 * i));
+        }
+
+        var change = Assert.Single(changes);
+        Assert.Contains("slowing down", change.Reason, StringComparison.Ordinal);
+        Assert.InRange(rate.Rate!.Value, 50 * 0.95, 50);
+    }
+
+    [Fact]
+    public void Under_a_strict_hub_the_pace_settles_at_the_hubs_rate_and_stray_429s_do_not_lower_it()
+    {
+        // A strict hub of 50/s with a 1 s bucket, simulated in 10 ms steps for 60 s; the client offers as much as its pace
+        // allows (unpaced: 16 in flight at 5 ms = 3,200/s) and always has more waiting (demand for the probe).
+        const double HubRate = 50;
+        var clock = new ManualClock();
+        var cuts = new List<double>();
+        var rate = new AdaptiveRate(ThrottleClass.TwinUpdate, (c, o, n, why) => cuts.Add(n), clock);
+        rate.EnterBackoff(); // requests waiting: the pace is probed upward
+        double tokens = HubRate, credit = 0;
+        long servedLate = 0;
+        var step = TimeSpan.FromMilliseconds(10);
+        for (var t = 0; t < 6000; t++)
+        {
+            clock.Advance(step);
+            tokens = Math.Min(HubRate, tokens + (HubRate * step.TotalSeconds));
+            credit += (rate.Rate ?? 3200) * step.TotalSeconds;
+            for (; credit >= 1; credit--)
+            {
+                if (tokens >= 1)
+                {
+                    tokens--;
+                    rate.OnAnswered(5);
+                    servedLate += t >= 1000 ? 1 : 0;
+                }
+                else
+                {
+                    rate.OnThrottled("ThrottlingException");
+                }
+            }
+
+            if (t % 300 == 150 && rate.Rate < HubRate)
+            {
+                rate.OnThrottled("ThrottlingException"); // a stray 429 now and then while paced under the hub's rate
+            }
+        }
+
+        var servedPerSecond = servedLate / 50.0;
+        output.WriteLine($"served {servedPerSecond:0.0}/s over the last 50 s; {cuts.Count} cuts: {string.Join(", ", cuts.Select(c => c.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.True(servedPerSecond >= 0.95 * HubRate, $"served {servedPerSecond:0.0}/s");
+        Assert.All(cuts, c => Assert.InRange(c, 0.95 * HubRate, 1.1 * HubRate));
+    }
+
     // ---- lost answers ----
 
     private static string TwinWith(string id, string etag, string desiredJson) =>
@@ -538,4 +658,16 @@ public sealed class Counter
     public int Value => Volatile.Read(ref _value);
 
     public void Increment() => Interlocked.Increment(ref _value);
+}
+
+/// <summary>A clock the test moves by hand (for the measurements of <see cref="AdaptiveRate"/>).</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    private long _ticks = 1_000_000;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }

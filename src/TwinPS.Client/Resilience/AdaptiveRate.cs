@@ -1,41 +1,58 @@
-using System.Diagnostics;
 using System.Threading.RateLimiting;
 
 namespace TwinPS.Client.Resilience;
 
 /// <summary>
 /// The learned rate of one throttle class on one hub connection. Unlimited until the hub shows its limit: a 429, or
-/// queueing (traffic shaping makes answers slow before it rejects). Then requests are paced (a token bucket from
-/// System.Threading.RateLimiting) just under the rate at which the hub was answering successfully in the last seconds,
-/// and the pace is raised slowly again while there is demand for more (additive increase), so a bulk run settles at the
-/// hub's limit instead of piling up retries. Thread-safe; shared by every request of the connection.
+/// queueing latency that keeps growing (traffic shaping serves requests late before it rejects them). Then requests are
+/// paced (a token bucket from System.Threading.RateLimiting) at the rate the hub was actually serving (completions per
+/// second, measured), and the pace is raised again while requests wait for it (a probe upward), so a bulk run settles at
+/// the hub's limit instead of piling up retries. What is NOT a reason to slow down: answers that are slow but no slower
+/// than a moment ago (the hub is merely queueing our requests and serving them at its rate), and a stray 429 while the
+/// class is paced at what the hub serves (a burst met a bucket that was just emptied). Thread-safe; shared by every
+/// request of the connection.
 /// </summary>
 internal sealed class AdaptiveRate : IDisposable
 {
-    /// <summary>Pace at this fraction of the measured hub rate after a throttling signal.</summary>
-    internal const double PaceFactor = 0.97;
+    /// <summary>After a throttling signal, pace at this fraction of the rate the hub served.</summary>
+    internal const double PaceFactor = 0.98;
 
-    /// <summary>While requests wait on the pacer, raise the pace by this fraction per second.</summary>
-    internal const double ProbeGainPerSecond = 0.01;
+    /// <summary>While requests wait on the pacer, raise the pace by this fraction per second, times the number of probes
+    /// since the last cut (up to <see cref="ProbeStreakCap"/>): small steps near a limit just met, quick recovery from a
+    /// low estimate.</summary>
+    internal const double ProbeGainPerSecond = 0.02;
+
+    /// <summary>The probe gain grows up to this many times <see cref="ProbeGainPerSecond"/>.</summary>
+    internal const int ProbeStreakCap = 5;
 
     /// <summary>The slowest pace ever set (one request every 20 s).</summary>
     internal const double MinimumRate = 0.05;
 
-    private const int SuccessRing = 8192;
-    private const int LatencyRing = 8;
-    private const int SlowNeeded = 6;
-    private static readonly long CutSpacing = Stopwatch.Frequency;          // 1 s between two cuts
-    private static readonly long MeasureWindow = 2 * Stopwatch.Frequency;   // rate measured over the last 2 s
-    private static readonly long ProbeSpacing = 2 * Stopwatch.Frequency;    // re-pace at most every 2 s
-    private static readonly long PacingMemory = 5 * Stopwatch.Frequency;    // "the hub served us lately"
+    /// <summary>A paced class is cut only when more than this share of the window's answers were 429s.</summary>
+    internal const double ThrottledShare = 0.02;
+
+    /// <summary>... and at least this many of them (a single late burst is not a limit).</summary>
+    internal const int ThrottledNeeded = 2;
+
+    /// <summary>A latency epoch lasts at least a second and holds at least this many answers.</summary>
+    internal const int EpochAnswers = 8;
+
+    private const int Ring = 8192;
+    private const int EpochSamples = 512;
 
     private readonly object _gate = new();
-    private readonly long[] _successes = new long[SuccessRing];
-    private readonly double[] _latencies = new double[LatencyRing];
+    private readonly TimeProvider _time;
+    private readonly long _second;
+    private readonly long[] _successes = new long[Ring];
+    private readonly long[] _throttles = new long[Ring];
+    private readonly double[] _epoch = new double[EpochSamples];
+    private readonly double[] _medians = new double[3];
     private readonly Action<ThrottleClass, double?, double, string> _onRateChanged;
     private long _successCount;
-    private int _latencyIndex;
-    private int _latencyCount;
+    private long _throttleCount;
+    private int _epochCount;
+    private long _epochStart;
+    private int _medianCount;
     private double _baselineMs = double.PositiveInfinity;
     private double? _rate;
     private TokenBucketRateLimiter? _limiter;
@@ -44,6 +61,7 @@ internal sealed class AdaptiveRate : IDisposable
     private long _lastCut;
     private long _lastProbe;
     private long _lastSuccess;
+    private int _probeStreak;
     private int _waiting;
     private int _backingOff;
     private long _throttled;
@@ -51,9 +69,17 @@ internal sealed class AdaptiveRate : IDisposable
     private bool _disposed;
 
     public AdaptiveRate(ThrottleClass throttleClass, Action<ThrottleClass, double?, double, string> onRateChanged)
+        : this(throttleClass, onRateChanged, TimeProvider.System)
+    {
+    }
+
+    /// <summary>For tests: the clock the rate is measured with (the pacer itself runs on real time).</summary>
+    internal AdaptiveRate(ThrottleClass throttleClass, Action<ThrottleClass, double?, double, string> onRateChanged, TimeProvider time)
     {
         Class = throttleClass;
         _onRateChanged = onRateChanged;
+        _time = time;
+        _second = time.TimestampFrequency;
     }
 
     public ThrottleClass Class { get; }
@@ -79,7 +105,7 @@ internal sealed class AdaptiveRate : IDisposable
 
     /// <summary>
     /// True when the class is paced and the hub answered successfully in the last seconds: a throttled request then only
-    /// needs to wait for its turn at the (just lowered) pace, not the hub's blanket "wait 10 seconds".
+    /// needs to wait for its turn at the learned pace, not the hub's blanket "wait 10 seconds".
     /// </summary>
     public bool IsPacing
     {
@@ -87,7 +113,7 @@ internal sealed class AdaptiveRate : IDisposable
         {
             lock (_gate)
             {
-                return _rate is not null && _lastSuccess != 0 && Stopwatch.GetTimestamp() - _lastSuccess < PacingMemory;
+                return _rate is not null && _lastSuccess != 0 && _time.GetTimestamp() - _lastSuccess < 5 * _second;
             }
         }
     }
@@ -102,8 +128,9 @@ internal sealed class AdaptiveRate : IDisposable
             {
                 if (_firstRequest == 0)
                 {
-                    _firstRequest = Stopwatch.GetTimestamp();
+                    _firstRequest = _time.GetTimestamp();
                     _lastCut = _firstRequest;
+                    _epochStart = _firstRequest;
                 }
 
                 limiter = _limiter;
@@ -161,37 +188,52 @@ internal sealed class AdaptiveRate : IDisposable
         TokenBucketRateLimiter? retired = null;
         lock (_gate)
         {
-            var now = Stopwatch.GetTimestamp();
-            _successes[_successCount % SuccessRing] = now;
+            var now = _time.GetTimestamp();
+            if (_firstRequest == 0)
+            {
+                // No AcquireAsync came first (the answer is the first thing seen): the request started before now.
+                _firstRequest = now - 1;
+                _lastCut = _firstRequest;
+                _epochStart = _firstRequest;
+            }
+
+            _successes[_successCount % Ring] = now;
             _successCount++;
             _lastSuccess = now;
             _baselineMs = Math.Min(_baselineMs, latencyMs);
-            _latencies[_latencyIndex] = latencyMs;
-            _latencyIndex = (_latencyIndex + 1) % LatencyRing;
-            _latencyCount = Math.Min(LatencyRing, _latencyCount + 1);
-
-            if (IsQueueing() && now - _lastCut >= CutSpacing)
+            if (_epochCount < EpochSamples)
             {
-                change = Cut(now, "answers slowed down (the hub is queueing requests)", out retired);
+                _epoch[_epochCount] = latencyMs;
             }
-            else if (_rate is double rate && Volatile.Read(ref _waiting) > 0 && now - _lastCut >= CutSpacing && now - _lastProbe >= ProbeSpacing)
+            else
             {
-                var seconds = (double)(now - _lastProbe) / Stopwatch.Frequency;
-                var raised = rate * (1 + (ProbeGainPerSecond * Math.Min(seconds, 2)));
+                _epoch[(int)(_successCount % EpochSamples)] = latencyMs; // keep a spread sample of a long epoch
+            }
+
+            _epochCount++;
+            if (EndEpoch(now) && LatencyGrows() && now - _lastCut >= _second)
+            {
+                change = Cut(now, "answers kept slowing down (the hub's queue of our requests is growing)", out retired);
+            }
+            else if (_rate is double rate && Waiting > 0 && now - _lastProbe >= _second)
+            {
+                // Demand for more than the pace: probe upward (the hub says so with a 429 or a growing queue if it is too much).
+                var seconds = Math.Min((double)(now - _lastProbe) / _second, 2);
+                _probeStreak = Math.Min(_probeStreak + 1, ProbeStreakCap);
+                var raised = rate * (1 + (ProbeGainPerSecond * _probeStreak * seconds));
                 _lastProbe = now;
                 retired = SetRate(raised);
-                change = (rate, raised, "probing upward");
             }
         }
 
         retired?.Dispose();
-        if (change is { } c && c.Reason != "probing upward")
+        if (change is { } c)
         {
             _onRateChanged(Class, c.Old, c.New, c.Reason);
         }
     }
 
-    /// <summary>A 429 answer: the hub's limit is below the current pace (or there was no pace yet).</summary>
+    /// <summary>A 429 answer: the hub's limit may be below the current pace (or there was no pace yet).</summary>
     public void OnThrottled(string errorCode)
     {
         Interlocked.Increment(ref _throttled);
@@ -199,10 +241,32 @@ internal sealed class AdaptiveRate : IDisposable
         TokenBucketRateLimiter? retired = null;
         lock (_gate)
         {
-            var now = Stopwatch.GetTimestamp();
-            if (_rate is null || now - _lastCut >= CutSpacing)
+            var now = _time.GetTimestamp();
+            if (_firstRequest == 0)
+            {
+                // No AcquireAsync came first (the answer is the first thing seen): the request started before now.
+                _firstRequest = now - 1;
+                _lastCut = _firstRequest;
+                _epochStart = _firstRequest;
+            }
+
+            _throttles[_throttleCount % Ring] = now;
+            _throttleCount++;
+            if (_rate is null)
             {
                 change = Cut(now, "429 " + errorCode, out retired);
+            }
+            else if (now - _lastCut >= _second)
+            {
+                // Paced: cut only when a real share of what we sent since the last cut was refused. A stray 429 (a burst
+                // of the pacer meeting a hub bucket that a cut just emptied) is retried at the pace and changes nothing.
+                var since = Math.Max(now - (2 * _second), _lastCut);
+                var refused = CountSince(_throttles, _throttleCount, since);
+                var served = CountSince(_successes, _successCount, since);
+                if (refused >= ThrottledNeeded && refused > ThrottledShare * (refused + served))
+                {
+                    change = Cut(now, "429 " + errorCode, out retired);
+                }
             }
         }
 
@@ -256,66 +320,80 @@ internal sealed class AdaptiveRate : IDisposable
         }
     }
 
-    private bool IsQueueing()
+    private static long CountSince(long[] ring, long count, long since)
     {
-        if (_latencyCount < LatencyRing || double.IsInfinity(_baselineMs))
+        var n = 0L;
+        for (var i = count - 1; i >= 0 && i >= count - Ring; i--)
         {
-            return false;
-        }
-
-        var threshold = (2 * _baselineMs) + 150;
-        var slow = 0;
-        foreach (var latency in _latencies)
-        {
-            if (latency > threshold)
-            {
-                slow++;
-            }
-        }
-
-        return slow >= SlowNeeded;
-    }
-
-    // Under the lock: the new pace is just under what the hub served in the measurement window, and always lower than
-    // the current pace (multiplicative decrease).
-    private (double? Old, double New, string Reason) Cut(long now, string reason, out TokenBucketRateLimiter? retired)
-    {
-        var windowStart = Math.Max(now - MeasureWindow, _rate is null ? _firstRequest : _lastCut);
-        if (windowStart <= 0 || windowStart >= now)
-        {
-            windowStart = now - (Stopwatch.Frequency / 10);
-        }
-
-        var count = 0L;
-        var oldest = now;
-        for (var i = _successCount - 1; i >= 0 && i >= _successCount - SuccessRing; i--)
-        {
-            var t = _successes[i % SuccessRing];
-            if (t <= windowStart)
+            if (ring[i % Ring] <= since)
             {
                 break;
             }
 
-            count++;
-            oldest = t;
+            n++;
         }
 
-        var span = count == SuccessRing ? now - oldest : now - windowStart;
-        // The first cut often comes within milliseconds, after a burst the hub allowed (its bucket): counting that
-        // burst as if it took at least a second estimates the rate from the bucket size instead of from nothing.
-        var seconds = Math.Max((double)span / Stopwatch.Frequency, _rate is null ? 1.0 : 0.001);
+        return n;
+    }
+
+    // Under the lock: closes the latency epoch (at least a second and EpochAnswers answers) and records its median.
+    private bool EndEpoch(long now)
+    {
+        if (now - _epochStart < _second || _epochCount < EpochAnswers)
+        {
+            return false;
+        }
+
+        var samples = _epoch.AsSpan(0, Math.Min(_epochCount, EpochSamples));
+        samples.Sort();
+        var median = samples[samples.Length / 2];
+        _medians[0] = _medians[1];
+        _medians[1] = _medians[2];
+        _medians[2] = median;
+        _medianCount = Math.Min(_medianCount + 1, _medians.Length);
+        _epochCount = 0;
+        _epochStart = now;
+        return true;
+    }
+
+    // Under the lock: the hub is queueing (answers well over the fastest seen) and the queue grew over two epochs in a
+    // row. Answers that are slow but steady (a fixed number of requests waiting at a hub serving at its rate) are not a
+    // reason to slow down: the hub is busy at its limit, which is where a bulk run should be.
+    private bool LatencyGrows()
+    {
+        if (_medianCount < _medians.Length || double.IsInfinity(_baselineMs))
+        {
+            return false;
+        }
+
+        var (m0, m1, m2) = (_medians[0], _medians[1], _medians[2]);
+        return m2 > (2 * _baselineMs) + 100
+            && m1 > m0 + Math.Max(20, 0.1 * m0)
+            && m2 > m1 + Math.Max(20, 0.1 * m1);
+    }
+
+    // Under the lock: the new pace is what the hub served lately (completions per second), a little under it, and never
+    // above the current pace.
+    private (double? Old, double New, string Reason) Cut(long now, string reason, out TokenBucketRateLimiter? retired)
+    {
+        var windowStart = Math.Max(now - (2 * _second), _rate is null ? _firstRequest : _lastCut);
+        if (windowStart >= now)
+        {
+            windowStart = now - (_second / 10);
+        }
+
+        var count = CountSince(_successes, _successCount, windowStart);
+        // The first cut often comes within milliseconds, after a burst the hub allowed (its bucket): counting that burst
+        // as if it took at least a second estimates the rate from the bucket size instead of from nothing.
+        var seconds = Math.Max((double)(now - windowStart) / _second, _rate is null ? 1.0 : 0.5);
         var measured = count / seconds;
         var old = _rate;
-        var next = count == 0 ? (old ?? 2.0) / 2 : measured * PaceFactor;
-        if (old is double current)
-        {
-            next = Math.Min(next, current * PaceFactor);
-        }
-
+        var next = count == 0 ? (old ?? 2.0) / 2 : Math.Min(measured, old ?? double.MaxValue) * PaceFactor;
         next = Math.Max(next, MinimumRate);
         _lastCut = now;
         _lastProbe = now;
-        _latencyCount = 0;
+        _probeStreak = 0;
+        _medianCount = 0;
         retired = SetRate(next);
         return (old, next, reason);
     }
@@ -329,8 +407,9 @@ internal sealed class AdaptiveRate : IDisposable
             return null;
         }
 
-        // Whole tokens worth ~50 ms; refilled by elapsed time (not per timer tick), so timer jitter costs nothing.
-        var tokens = Math.Max(1, (int)Math.Round(rate / 20));
+        // Whole tokens worth ~100 ms, refilled by elapsed time (not per timer tick), so a late timer on a busy machine
+        // costs nothing up to that.
+        var tokens = Math.Max(1, (int)Math.Round(rate / 10));
         var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = tokens,
