@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
+using TwinPS.Client.Http;
 using TwinPS.Client.Resilience;
 using TwinPS.Protocol;
 
@@ -121,7 +122,9 @@ public sealed partial class IoTHubServiceClient
 
     /// <summary>
     /// One bulk registry request (<c>POST /devices</c>, at most <see cref="MaxBulkEntries"/> entries). Per-device failures
-    /// (400 <c>BulkRegistryOperationFailure</c>) come back in the result, not as an exception.
+    /// (400 <c>BulkRegistryOperationFailure</c>) come back in the result, not as an exception. When the first answer was
+    /// lost and the retry reports a create as <c>DeviceAlreadyExists</c> or a delete as <c>DeviceNotFound</c>, the entry is
+    /// judged by reading the device back (see <see cref="JudgeLostBulkAsync"/>): only a real conflict stays in the result.
     /// </summary>
     public async Task<BulkRegistryOperationResult> BulkAsync(IEnumerable<ExportImportDevice> entries, CancellationToken cancellationToken = default)
     {
@@ -164,7 +167,55 @@ public sealed partial class IoTHubServiceClient
         }
 
         using var message = await SendAsync(RequestMethod.Post, "/devices", body, null, IsBulkFailureResult, cancellationToken).ConfigureAwait(false);
-        return BulkRegistryOperationResult.FromJson(ReadJsonObject(message.Response, "bulk registry result"));
+        var result = BulkRegistryOperationResult.FromJson(ReadJsonObject(message.Response, "bulk registry result"));
+        return result.IsSuccessful || !IoTHubRetryPolicy.HadLostAttempt(message)
+            ? result
+            : await JudgeLostBulkAsync(list, body, result, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A bulk request whose first answer was lost (the hub may have applied it) and whose retry reported failures: a
+    /// create refused with <c>DeviceAlreadyExists</c> is ours when the device (and the twin, if the entry set tags or
+    /// desired properties) holds exactly what the entry sent; a delete refused with <c>DeviceNotFound</c> did what was
+    /// asked. Every other failure, and a device that holds something else (a real conflict), is still reported.
+    /// </summary>
+    private async Task<BulkRegistryOperationResult> JudgeLostBulkAsync(
+        List<ExportImportDevice> entries, JsonArray body, BulkRegistryOperationResult result, CancellationToken cancellationToken)
+    {
+        var kept = new List<DeviceRegistryOperationError>();
+        foreach (var error in result.Errors)
+        {
+            var index = error.ModuleId is null ? entries.FindLastIndex(e => string.Equals(e.Device.DeviceId, error.DeviceId, StringComparison.Ordinal)) : -1;
+            var ours = index >= 0 && (entries[index].ImportMode, error.ErrorCode) switch
+            {
+                (ImportMode.Create, "DeviceAlreadyExists") => await HoldsBulkCreateAsync(entries[index], (JsonObject)body[index]!, cancellationToken).ConfigureAwait(false),
+                (ImportMode.Delete or ImportMode.DeleteIfMatchETag, "DeviceNotFound") => true,
+                _ => false,
+            };
+            if (!ours)
+            {
+                kept.Add(error);
+            }
+        }
+
+        return kept.Count == result.Errors.Count ? result : new BulkRegistryOperationResult(kept.Count == 0, kept, result.Warnings);
+    }
+
+    private async Task<bool> HoldsBulkCreateAsync(ExportImportDevice entry, JsonObject sent, CancellationToken cancellationToken)
+    {
+        var (current, json) = await ReadDeviceJsonAsync(entry.Device.DeviceId, cancellationToken).ConfigureAwait(false);
+        if (current is null || !LostAnswerJudge.HoldsFields(json!, entry.Device.ToRequestBody(includeETag: false), DeviceVolatileFields))
+        {
+            return false;
+        }
+
+        if (entry.Tags is null && entry.Desired is null)
+        {
+            return true;
+        }
+
+        var twin = await GetTwinAsync(entry.Device.DeviceId, null, cancellationToken).ConfigureAwait(false);
+        return HoldsPatch(twin, sent);
     }
 
     /// <summary>Device counts of the registry (they lag reality).</summary>

@@ -71,6 +71,62 @@ public sealed class EmulatorRegistryAndQueryTests : IClassFixture<EmulatorFixtur
     }
 
     [Fact]
+    public async Task A_bulk_request_whose_answer_was_lost_is_judged_by_reading_back_and_a_real_conflict_is_still_reported()
+    {
+        // Its own emulator: some writes are committed and then their connection is reset before the answer (seeded, and the
+        // requests go one at a time, so every run meets the same faults).
+        using var hub = EmulatorFixture.Start("--fault-rate", "0.4", "--fault-kind", "reset-after-commit", "--fault-seed", "5");
+        var options = new IoTHubServiceClientOptions { TrustedCACertificatePath = hub.CaCertificatePath, NetworkRetryDelay = TimeSpan.FromMilliseconds(5) };
+        options.Retry.MaxRetries = 20;
+        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(20);
+        using var client = new IoTHubServiceClient(hub.ConnectionString, options);
+        var lostBulk = 0;
+        client.Resilience.RetryScheduled += (_, e) =>
+        {
+            if (e.Method == "POST" && e.Path == "/devices" && e.ErrorCode == IoTHubServiceException.ConnectionErrorCode)
+            {
+                Interlocked.Increment(ref lostBulk);
+            }
+        };
+
+        // Someone else's device, unlike what the bulk requests below send for that id (they send it enabled).
+        await client.CreateDeviceAsync(new DeviceIdentity("taken") { Status = "disabled" });
+        var ours = new List<string>();
+        for (var round = 0; round < 8; round++)
+        {
+            var ids = Enumerable.Range(0, 5).Select(i => $"lost-{round}-{i}").ToList();
+            ours.AddRange(ids);
+            var entries = ids.Select(id => new ExportImportDevice(new DeviceIdentity(id) { Status = "enabled" }, ImportMode.Create)).ToList();
+            entries.Add(new ExportImportDevice(new DeviceIdentity("taken") { Status = "enabled" }, ImportMode.Create));
+            entries[0].Tags = new System.Text.Json.Nodes.JsonObject { ["round"] = round };
+
+            var result = await client.BulkAsync(entries);
+
+            Assert.False(result.IsSuccessful);
+            var conflict = Assert.Single(result.Errors); // ours are not reported as "already exists"; the real conflict is
+            Assert.Equal("taken", conflict.DeviceId);
+            Assert.Equal("DeviceAlreadyExists", conflict.ErrorCode);
+        }
+
+        Assert.True(lostBulk > 0, "no bulk answer was lost: the judgement was not exercised");
+        foreach (var id in ours)
+        {
+            Assert.Equal("enabled", (await client.GetDeviceAsync(id)).Status);
+        }
+
+        Assert.Equal("disabled", (await client.GetDeviceAsync("taken")).Status);
+        var lostBefore = lostBulk;
+        foreach (var chunk in ours.Chunk(10))
+        {
+            var deleted = await client.BulkAsync(chunk.Select(id => new ExportImportDevice(id, ImportMode.Delete)));
+            Assert.True(deleted.IsSuccessful, string.Join("; ", deleted.Errors.Select(e => $"{e.DeviceId} {e.ErrorCode}")));
+        }
+
+        Assert.True(lostBulk > lostBefore, "no bulk delete answer was lost: the judgement was not exercised");
+        Assert.Equal(1, (await client.GetRegistryStatisticsAsync()).TotalDeviceCount);
+    }
+
+    [Fact]
     public async Task Bulk_create_then_paged_query_streams_every_device_once()
     {
         var tag = "bulk-" + Guid.NewGuid().ToString("N")[..8];

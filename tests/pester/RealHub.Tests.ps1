@@ -158,3 +158,32 @@ Describe 'Connect-IoTHub retry settings, and answers that were not lost' {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,TwinPS.Commands.ConnectIoTHubCommand'
     }
 }
+
+Describe 'A connection that still fails after all retries' {
+    BeforeAll {
+        # Every data request's connection is reset before the hub processes it; retries are bounded to 1 s.
+        $down = Start-TwinTestHub -EmulatorArguments @('--fault-rate', '1', '--fault-kind', 'ResetBeforeProcessing')
+        $c = Connect-IoTHub -ConnectionString $down.serviceConnectionString -CACertificatePath $down.caCertificatePath -RetryTimeoutSec 1 -NoSessionDefault
+        $ids = 1..6 | ForEach-Object { "cut-$_" }
+    }
+    AfterAll { Stop-TwinTestHub $down }
+
+    It 'fails each twin as its own non-terminating ConnectionError and goes on with the rest' {
+        Set-IoTTwinDesired -DeviceId $ids -Desired @{ a = 1 } -ThrottleLimit 2 -Connection $c -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 6
+        foreach ($e in $errs) {
+            $e.FullyQualifiedErrorId | Should -Be 'ConnectionError,TwinPS.Commands.SetIoTTwinDesiredCommand'
+            $e.CategoryInfo.Category | Should -Be 'ConnectionError'
+        }
+        @($errs.TargetObject | Sort-Object) | Should -Be @($ids | Sort-Object)
+        (Get-TwinTestStats $down).faults.byKind.ResetBeforeProcessing | Should -BeGreaterOrEqual 6
+    }
+
+    It 'does the same for identity cmdlets (one error per device, none ends the command)' {
+        $created = New-IoTDevice -DeviceId $ids -Connection $c -ErrorVariable errs -ErrorAction SilentlyContinue
+        $created | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 6
+        ($errs.FullyQualifiedErrorId | Sort-Object -Unique) | Should -Be 'ConnectionError,TwinPS.Commands.NewIoTDeviceCommand'
+        @($errs.TargetObject | Sort-Object) | Should -Be @($ids | Sort-Object)
+    }
+}

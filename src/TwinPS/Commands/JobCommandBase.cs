@@ -40,7 +40,7 @@ public abstract class JobCommandBase : TwinCommandBase
         catch (IoTHubServiceException ex)
         {
             ErrorRecord record = ErrorRecords.FromException(ex, null, null).WithTarget(jobId);
-            if (ex is { Status: 401 or 403 } or { ErrorCode: IoTHubServiceException.ConnectionErrorCode })
+            if (ex is { Status: 401 or 403 })
             {
                 ThrowTerminatingErrorSafe(record);
             }

@@ -73,8 +73,8 @@ public abstract class TwinCommandBase : AsyncCmdlet
 
     /// <summary>
     /// Runs one item's work, turning its failure into a non-terminating error targeted at the
-    /// device (authentication, permission and connection failures end the command: no other
-    /// item could succeed either).
+    /// device (authentication and permission failures end the command: no other item could
+    /// succeed either; a connection error after all retries ends only its item).
     /// </summary>
     internal async Task RunItemAsync(string deviceId, string? moduleId, Func<Task> work)
     {
@@ -129,10 +129,12 @@ public abstract class TwinCommandBase : AsyncCmdlet
     protected override ErrorRecord CreateTerminatingErrorRecord(Exception exception) =>
         ErrorRecords.FromException(exception, deviceId: null, moduleId: null);
 
+    // Only a refusal of the caller ends the command: no other item could succeed either. A connection that failed after
+    // all retries fails that item only (the next one may well get through: a reset, a hub failing over).
     private static bool IsFatalForAllItems(Exception exception) => exception is IoTHubServiceException
     {
         Status: 401 or 403,
-    } or IoTHubServiceException { ErrorCode: IoTHubServiceException.ConnectionErrorCode };
+    };
 
     /// <summary>Empty module ids (e.g. from a device twin piped by property name) mean "device twin".</summary>
     internal static string? NormalizeModuleId(string? moduleId) => string.IsNullOrEmpty(moduleId) ? null : moduleId;

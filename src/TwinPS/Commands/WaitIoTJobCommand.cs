@@ -77,7 +77,7 @@ public sealed class WaitIoTJobCommand : JobCommandBase
                     {
                         waiting.Remove(entry);
                         ErrorRecord record = ErrorRecords.FromException(ex, null, null).WithTarget(entry.Id);
-                        if (ex is { Status: 401 or 403 } or { ErrorCode: IoTHubServiceException.ConnectionErrorCode })
+                        if (ex is { Status: 401 or 403 })
                         {
                             throw new TerminatingErrorException(record);
                         }

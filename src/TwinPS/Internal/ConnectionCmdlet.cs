@@ -87,7 +87,7 @@ public abstract class ConnectionCmdlet : AsyncCmdlet
         {
             Reporter?.ItemDone(failed: true);
             ErrorRecord record = ErrorRecords.FromException(ex, deviceId, moduleId);
-            if (ex is IoTHubServiceException { Status: 401 or 403 } or IoTHubServiceException { ErrorCode: IoTHubServiceException.ConnectionErrorCode })
+            if (ex is IoTHubServiceException { Status: 401 or 403 })
             {
                 ThrowTerminatingErrorSafe(record);
             }

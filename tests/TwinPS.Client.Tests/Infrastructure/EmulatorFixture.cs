@@ -13,10 +13,16 @@ namespace TwinPS.Client.Tests.Infrastructure;
 public sealed class EmulatorFixture : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeBounds.ProcessStart;
+    private static readonly string[] BaseArguments = ["--https-port", "0", "--mqtt-port", "0", "--in-memory"];
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
 
     public EmulatorFixture()
+        : this([])
+    {
+    }
+
+    private EmulatorFixture(string[] extraArguments)
     {
         var dll = typeof(EmulatorFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "EmulatorDll").Value!;
         var info = new ProcessStartInfo("dotnet")
@@ -26,7 +32,7 @@ public sealed class EmulatorFixture : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.GetFullPath(dll));
-        foreach (var arg in new[] { "--https-port", "0", "--mqtt-port", "0", "--in-memory" })
+        foreach (var arg in BaseArguments.Concat(extraArguments))
         {
             info.ArgumentList.Add(arg);
         }
@@ -63,6 +69,9 @@ public sealed class EmulatorFixture : IDisposable
         CaCertificatePath = (string)Ready["caCertificatePath"]!;
         Client = NewClient(ConnectionString);
     }
+
+    /// <summary>An emulator process of its own with extra options (e.g. <c>--fault-rate</c>); dispose it.</summary>
+    public static EmulatorFixture Start(params string[] extraArguments) => new(extraArguments);
 
     /// <summary>The ready line.</summary>
     public JsonObject Ready { get; }
