@@ -161,8 +161,9 @@ Describe 'Connect-IoTHub retry settings, and answers that were not lost' {
 
 Describe 'A connection that still fails after all retries' {
     BeforeAll {
-        # Every data request's connection is reset before the hub processes it; retries are bounded to 1 s.
-        $down = Start-TwinTestHub -EmulatorArguments @('--fault-rate', '1', '--fault-kind', 'ResetBeforeProcessing')
+        # Every write's connection is reset before its answer (reads, such as the connection's own check, are not), so
+        # no write gets an answer however often it is retried; retries are bounded to 1 s.
+        $down = Start-TwinTestHub -EmulatorArguments @('--fault-rate', '1', '--fault-kind', 'ResetAfterCommit')
         $c = Connect-IoTHub -ConnectionString $down.serviceConnectionString -CACertificatePath $down.caCertificatePath -RetryTimeoutSec 1 -NoSessionDefault
         $ids = 1..6 | ForEach-Object { "cut-$_" }
     }
@@ -176,7 +177,7 @@ Describe 'A connection that still fails after all retries' {
             $e.CategoryInfo.Category | Should -Be 'ConnectionError'
         }
         @($errs.TargetObject | Sort-Object) | Should -Be @($ids | Sort-Object)
-        (Get-TwinTestStats $down).faults.byKind.ResetBeforeProcessing | Should -BeGreaterOrEqual 6
+        (Get-TwinTestStats $down).faults.byKind.ResetAfterCommit | Should -BeGreaterOrEqual 6
     }
 
     It 'does the same for identity cmdlets (one error per device, none ends the command)' {
