@@ -16,6 +16,7 @@
         'Get-IoTHubConnection'
         'Start-IoTHubEmulator'
         'Stop-IoTHubEmulator'
+        'New-IoTHubEmulatorCredential'
         'Get-IoTTwin'
         'Set-IoTTwinDesired'
         'Update-IoTTwinTag'
@@ -51,7 +52,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Azure', 'IoT', 'IoTHub', 'DeviceTwin', 'Twin', 'DeviceTwins', 'MQTT', 'Emulator', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Azure', 'IoT', 'IoTHub', 'DeviceTwin', 'Twin', 'DeviceTwins', 'MQTT', 'Emulator', 'EntraID', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/TwinPS/TwinPS'
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ReleaseNotes = @'
@@ -59,7 +60,8 @@
 - Backend: Get-IoTTwin, Set-IoTTwinDesired, Update-IoTTwinTag, Update-IoTTwin, Set-IoTTwin (ETag-safe), Search-IoTTwin
   (every page streamed, safe quoting), device identities (New/Get/Set/Remove-IoTDevice, Get-IoTDeviceConnectionString).
 - Device side over MQTT: Connect-IoTDevice, Get-IoTDeviceTwin, Update-IoTTwinReported, Wait-IoTTwinDesired.
-- A local IoT Hub emulator (Start-IoTHubEmulator): REST and MQTT over TLS, durable, judged by Microsoft's own SDKs.
+- A local IoT Hub emulator (Start-IoTHubEmulator), with a test stand-in for Microsoft Entra ID:
+  New-IoTHubEmulatorCredential runs scripts under IoT Hub data-plane roles offline. Connect-IoTHub -Name for Entra ID.
 - Dependencies (Azure.Core, Azure.Identity, MSAL, MQTTnet, ...) load in the module's own AssemblyLoadContext: TwinPS
   works beside Az.Accounts and other modules in either load order.
 '@

@@ -136,35 +136,57 @@ public sealed class AuthTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
     }
 
     /// <summary>
-    /// Every operation the emulator serves and the rights it needs, written here from the evidence (not read from the
-    /// emulator's table): docs/emulator-fidelity.md, "Rights per operation".
+    /// Every operation the emulator serves, the rights a policy needs and the data actions (prefix
+    /// <c>Microsoft.Devices/IotHubs/</c>) a principal's roles must grant, written here from the evidence (not read from
+    /// the emulator's table): docs/emulator-fidelity.md, "Rights per operation". No data action: bearer tokens refused.
     /// </summary>
-    public static readonly (string Operation, string Method, string Path, string Rights)[] Operations =
+    public static readonly (string Operation, string Method, string Path, string Rights, string DataActions)[] Operations =
     [
-        ("ReadDevice", "GET", "devices/{id}", "RegistryRead"),
-        ("ListDevices", "GET", "devices", "RegistryRead"),
-        ("WriteDevice", "PUT", "devices/{new}", "RegistryWrite"),
-        ("DeleteDevice", "DELETE", "devices/{id}", "RegistryWrite"),
-        ("BulkRegistry", "POST", "devices", "RegistryWrite"),
-        ("ReadModule", "GET", "devices/{id}/modules/m1", "RegistryRead"),
-        ("ListModules", "GET", "devices/{id}/modules", "RegistryRead"),
-        ("WriteModule", "PUT", "devices/{id}/modules/{new}", "RegistryWrite"),
-        ("DeleteModule", "DELETE", "devices/{id}/modules/m1", "RegistryWrite"),
-        ("ReadTwin", "GET", "twins/{id}", "ServiceConnect"),
-        ("WriteTwin", "PATCH", "twins/{id}", "ServiceConnect"),
-        ("ReplaceTwin", "PUT", "twins/{id}", "ServiceConnect"),
-        ("ReadModuleTwin", "GET", "twins/{id}/modules/m1", "ServiceConnect"),
-        ("WriteModuleTwin", "PATCH", "twins/{id}/modules/m1", "ServiceConnect"),
-        ("QueryTwins", "POST", "devices/query", "RegistryRead"),
-        ("RegistryStatistics", "GET", "statistics/devices", "RegistryRead"),
-        ("ServiceStatistics", "GET", "statistics/service", "ServiceConnect"),
-        ("InvokeMethod", "POST", "twins/{id}/methods", "ServiceConnect"),
-        ("CreateJob", "PUT", "jobs/v2/{new}", "ServiceConnect"),
-        ("ReadJob", "GET", "jobs/v2/{new}", "ServiceConnect"),
-        ("CancelJob", "POST", "jobs/v2/{new}/cancel", "ServiceConnect"),
-        ("QueryJobs", "GET", "jobs/v2/query", "ServiceConnect"),
-        ("EmulatorStatistics", "GET", "$twinps/stats", "RegistryRead,RegistryWrite,ServiceConnect,DeviceConnect"),
+        ("ReadDevice", "GET", "devices/{id}", "RegistryRead", "devices/read"),
+        ("ListDevices", "GET", "devices", "RegistryRead", "devices/read"),
+        ("WriteDevice", "PUT", "devices/{new}", "RegistryWrite", "devices/write"),
+        ("DeleteDevice", "DELETE", "devices/{id}", "RegistryWrite", "devices/delete"),
+        ("BulkRegistry", "POST", "devices", "RegistryWrite", "devices/write,devices/delete"),
+        ("ReadModule", "GET", "devices/{id}/modules/m1", "RegistryRead", "devices/read"),
+        ("ListModules", "GET", "devices/{id}/modules", "RegistryRead", "devices/read"),
+        ("WriteModule", "PUT", "devices/{id}/modules/{new}", "RegistryWrite", "devices/write"),
+        ("DeleteModule", "DELETE", "devices/{id}/modules/m1", "RegistryWrite", "devices/delete"),
+        ("ReadTwin", "GET", "twins/{id}", "ServiceConnect", "twins/read"),
+        ("WriteTwin", "PATCH", "twins/{id}", "ServiceConnect", "twins/write"),
+        ("ReplaceTwin", "PUT", "twins/{id}", "ServiceConnect", "twins/write"),
+        ("ReadModuleTwin", "GET", "twins/{id}/modules/m1", "ServiceConnect", "twins/read"),
+        ("WriteModuleTwin", "PATCH", "twins/{id}/modules/m1", "ServiceConnect", "twins/write"),
+        ("QueryTwins", "POST", "devices/query", "RegistryRead", "twins/read"),
+        ("RegistryStatistics", "GET", "statistics/devices", "RegistryRead", "statistics/read"),
+        ("ServiceStatistics", "GET", "statistics/service", "ServiceConnect", "statistics/read"),
+        ("InvokeMethod", "POST", "twins/{id}/methods", "ServiceConnect", "directMethods/invoke/action"),
+        ("InvokeModuleMethod", "POST", "twins/{id}/modules/m1/methods", "ServiceConnect", "directMethods/invoke/action"),
+        ("CreateJob", "PUT", "jobs/v2/{new}", "ServiceConnect", "jobs/write"),
+        ("ReadJob", "GET", "jobs/v2/{new}", "ServiceConnect", "jobs/read"),
+        ("CancelJob", "POST", "jobs/v2/{new}/cancel", "ServiceConnect", "jobs/write"),
+        ("QueryJobs", "GET", "jobs/v2/query", "ServiceConnect", "jobs/read"),
+        ("EmulatorStatistics", "GET", "$twinps/stats", "RegistryRead,RegistryWrite,ServiceConnect,DeviceConnect", ""),
+        ("IssueEmulatorToken", "POST", "$twinps/token", "RegistryRead,RegistryWrite,ServiceConnect,DeviceConnect", ""),
     ];
+
+    [Fact]
+    public void The_operation_list_covers_every_operation_of_the_emulators_table()
+    {
+        // The emulator's HubOperation enum, read from its assembly (the test project does not reference it).
+        var context = new System.Runtime.Loader.AssemblyLoadContext("hub-operations", isCollectible: true);
+        try
+        {
+            Type operations = context.LoadFromAssemblyPath(Path.GetFullPath(EmulatorProcess.EmulatorDll))
+                .GetType("TwinPS.Emulator.Security.HubOperation", throwOnError: true)!;
+            string[] names = Enum.GetNames(operations);
+            Assert.True(names.Length >= 20, string.Join(", ", names));
+            Assert.Empty(names.Except(Operations.Select(o => o.Operation)));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
 
     /// <summary>The default policies' rights as IoT Hub documents them.</summary>
     private static readonly Dictionary<string, string[]> DefaultPolicies = new()
@@ -197,7 +219,14 @@ public sealed class AuthTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
     }
 
     /// <summary>Runs one operation with <paramref name="policy"/>'s token: allowed = anything but 401; refused = 401 and nothing changed.</summary>
-    internal static async Task AssertOperationAsync(EmulatorFixture fixture, HubClient owner, string policy, (string Operation, string Method, string Path, string Rights) op, bool allowed)
+    internal static async Task AssertOperationAsync(EmulatorFixture fixture, HubClient owner, string policy, (string Operation, string Method, string Path, string Rights, string DataActions) op, bool allowed) =>
+        await AssertOperationAsync(owner, policy, () => fixture.Client(policy), null, op, allowed);
+
+    /// <summary>
+    /// Runs one operation as <paramref name="caller"/> (a client signing with a policy; with <paramref name="bearer"/>,
+    /// that bearer token instead): allowed = anything but 401; refused = 401 and nothing changed.
+    /// </summary>
+    internal static async Task<HubResponse> AssertOperationAsync(HubClient owner, string caller, Func<HubClient> client, string? bearer, (string Operation, string Method, string Path, string Rights, string DataActions) op, bool allowed)
     {
         string id = Ids.New();
         await owner.CreateDeviceAsync(id);
@@ -208,7 +237,8 @@ public sealed class AuthTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
         {
             (_, "BulkRegistry") => $$$"""[{"id":"{{{fresh}}}","importMode":"create"}]""",
             (_, "QueryTwins") => """{"query":"SELECT * FROM devices"}""",
-            (_, "InvokeMethod") => """{"methodName":"reboot","payload":null,"responseTimeoutInSeconds":5,"connectTimeoutInSeconds":0}""",
+            (_, "InvokeMethod" or "InvokeModuleMethod") => """{"methodName":"reboot","payload":null,"responseTimeoutInSeconds":5,"connectTimeoutInSeconds":0}""",
+            (_, "IssueEmulatorToken") => """{"roles":["IoT Hub Data Reader"]}""",
             (_, "CreateJob") => "{\"jobId\":\"" + fresh + "\",\"type\":\"scheduleUpdateTwin\",\"queryCondition\":\"deviceId = '" + id
                 + "'\",\"startTime\":\"2099-01-01T00:00:00Z\",\"maxExecutionTimeInSeconds\":60,\"updateTwin\":{\"etag\":\"*\",\"tags\":{\"byJob\":1}}}",
             ("PATCH", _) => """{"tags":{"byPolicy":1}}""",
@@ -216,19 +246,24 @@ public sealed class AuthTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
             ("PUT", _) => "{}",
             _ => null,
         };
-        using HubClient client = fixture.Client(policy);
-        HubResponse r = await client.SendAsync(new HttpMethod(op.Method), path, body, req =>
+        using HubClient sender = client();
+        HubResponse r = await sender.SendAsync(new HttpMethod(op.Method), path, body, req =>
         {
             if (op.Method == "DELETE") req.Headers.TryAddWithoutValidation("If-Match", "*");
+            if (bearer is not null)
+            {
+                req.Headers.Remove("Authorization");
+                req.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+            }
         });
         if (allowed)
         {
-            Assert.True(r.Status != HttpStatusCode.Unauthorized, $"{policy} {op.Operation}: 401 {r.Body}");
-            Assert.True((int)r.Status < 500, $"{policy} {op.Operation}: {(int)r.Status} {r.Body}");
+            Assert.True(r.Status != HttpStatusCode.Unauthorized, $"{caller} {op.Operation}: 401 {r.Body}");
+            Assert.True((int)r.Status < 500, $"{caller} {op.Operation}: {(int)r.Status} {r.Body}");
         }
         else
         {
-            Assert.True(r.Status == HttpStatusCode.Unauthorized, $"{policy} {op.Operation}: {(int)r.Status} {r.Body}");
+            Assert.True(r.Status == HttpStatusCode.Unauthorized, $"{caller} {op.Operation}: {(int)r.Status} {r.Body}");
             Assert.Equal("IotHubUnauthorizedAccess", r.Header("iothub-errorcode"));
             // A refused operation changed nothing.
             Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync("devices/" + id)).Status);
@@ -238,6 +273,8 @@ public sealed class AuthTests(EmulatorFixture fixture) : IClassFixture<EmulatorF
             Assert.DoesNotContain("scheduleUpdateTwin", (await owner.GetAsync("jobs/v2/" + fresh)).Body, StringComparison.Ordinal);
             Assert.Null((await owner.GetTwinAsync(id))["tags"]?["byPolicy"]);
         }
+
+        return r;
     }
 
     [Fact]

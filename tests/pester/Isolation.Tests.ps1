@@ -17,21 +17,6 @@ BeforeAll {
     }
     $script:ModuleDirectory = Split-Path $script:TwinTestModulePath
 
-    function Invoke-IsolationChild([string] $Script, [hashtable] $Parameters) {
-        <# Runs $Script in a fresh pwsh (this same PowerShell) with $Parameters; its last output line is JSON. #>
-        $file = Join-Path ([IO.Path]::GetTempPath()) ('twinps-isolation-' + [guid]::NewGuid().ToString('N') + '.ps1')
-        Set-Content -Path $file -Value $Script
-        try {
-            $self = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
-            [string[]] $prefix = if ((Split-Path $self -Leaf) -like 'pwsh*') { @() } else { @(Join-Path $PSHOME 'pwsh.dll') }
-            [string[]] $arguments = foreach ($key in $Parameters.Keys) { "-$key"; [string] $Parameters[$key] }
-            $output = @(& $self @prefix -NoProfile -NonInteractive -File $file @arguments 2>&1 | ForEach-Object { "$_" })
-            if ($LASTEXITCODE -ne 0) { throw "The child pwsh failed (exit code $LASTEXITCODE):`n$($output -join "`n")" }
-            $output[-1] | ConvertFrom-Json
-        }
-        finally { Remove-Item $file -ErrorAction SilentlyContinue }
-    }
-
     # The scenario, in one process: load the other Azure.Core copy and TwinPS in the given order, use both, and
     # report what each got. TwinPS's part is the issue's reproduction (Start-IoTHubEmulator | Connect-IoTHub,
     # twin cmdlets) plus the device side over MQTT, used before and after the other copy arrives.
@@ -108,7 +93,7 @@ Describe 'TwinPS beside another copy of Azure.Core (each case in a fresh pwsh)' 
     ) {
         $other = if ($Path -eq 'Older') { $script:OlderAzureCore } else { $script:NewerAzureCore }
         $assemblies = if ($Path -eq 'Older') { $other } else { "$script:NewerClientModel;$other" }
-        $r = Invoke-IsolationChild $script:LoadOrderScenario @{ ModulePath = $script:TwinTestModulePath; OtherAssemblies = $assemblies; Order = $Order }
+        $r = Invoke-TwinTestChild $script:LoadOrderScenario @{ ModulePath = $script:TwinTestModulePath; OtherAssemblies = $assemblies; Order = $Order }
 
         # TwinPS works, before and after the other copy arrived (twin REST on Azure.Core, the device side on MQTTnet).
         $r.TwinPS | Should -BeTrue
@@ -151,7 +136,7 @@ Describe 'The module layout keeps dependencies out of reach of PowerShell''s def
     }
 
     It 're-imports with -Force and after Remove-Module with every cmdlet exported (fresh pwsh)' {
-        $r = Invoke-IsolationChild @'
+        $r = Invoke-TwinTestChild @'
 param([string] $ModulePath)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
@@ -180,7 +165,7 @@ Describe 'A TokenCredential from the session''s own Azure.Core copy (fresh pwsh)
     It 'is accepted by Connect-IoTHub -Credential and asked for a token for the IoT Hub scope' {
         # The credential derives from the OTHER copy's Azure.Core.TokenCredential (1.44.1, as Az.Accounts would bring),
         # a different type from TwinPS's own; Connect-IoTHub adapts it and calls it for its token.
-        $r = Invoke-IsolationChild @'
+        $r = Invoke-TwinTestChild @'
 param([string] $ModulePath, [string] $OtherAzureCore)
 $ErrorActionPreference = 'Stop'
 Add-Type -Path $OtherAzureCore

@@ -184,6 +184,21 @@ function Stop-TwinTestHub($Hub) {
     if (-not $Hub.Process.WaitForExit(10000)) { $Hub.Process.Kill($true) }
 }
 
+function Invoke-TwinTestChild([string] $Script, [hashtable] $Parameters) {
+    <# Runs $Script in a fresh pwsh (this same PowerShell) with $Parameters; its last output line is JSON. #>
+    $file = Join-Path ([IO.Path]::GetTempPath()) ('twinps-child-' + [guid]::NewGuid().ToString('N') + '.ps1')
+    Set-Content -Path $file -Value $Script
+    try {
+        $self = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+        [string[]] $prefix = if ((Split-Path $self -Leaf) -like 'pwsh*') { @() } else { @(Join-Path $PSHOME 'pwsh.dll') }
+        [string[]] $arguments = foreach ($key in $Parameters.Keys) { "-$key"; [string] $Parameters[$key] }
+        $output = @(& $self @prefix -NoProfile -NonInteractive -File $file @arguments 2>&1 | ForEach-Object { "$_" })
+        if ($LASTEXITCODE -ne 0) { throw "The child pwsh failed (exit code $LASTEXITCODE):`n$($output -join "`n")" }
+        $output[-1] | ConvertFrom-Json
+    }
+    finally { Remove-Item $file -ErrorAction SilentlyContinue }
+}
+
 function Invoke-TwinTestRest($Hub, [string] $Method, [string] $Path, $Body) {
     <# A raw REST call for set-up; throws unless the status is 2xx. Returns the parsed JSON body. #>
     $json = if ($null -eq $Body) { $null } elseif ($Body -is [string]) { $Body } else { $Body | ConvertTo-Json -Depth 30 -Compress }

@@ -4,15 +4,16 @@ using TwinPS.Emulator.Security;
 
 namespace TwinPS.Emulator.Hosting;
 
-/// <summary>What every endpoint of the emulator shares: options, host name, certificates and policies.</summary>
+/// <summary>What every endpoint of the emulator shares: options, host name, certificates, policies and the token issuer.</summary>
 internal sealed class EmulatorContext
 {
-    public EmulatorContext(EmulatorOptions options, string hostName, EmulatorCertificates certificates, SharedAccessPolicies policies)
+    public EmulatorContext(EmulatorOptions options, string hostName, EmulatorCertificates certificates, SharedAccessPolicies policies, EntraTokenIssuer tokenIssuer)
     {
         Options = options;
         HostName = hostName;
         Certificates = certificates;
         Policies = policies;
+        TokenIssuer = tokenIssuer;
     }
 
     public EmulatorOptions Options { get; }
@@ -31,6 +32,9 @@ internal sealed class EmulatorContext
     public EmulatorCertificates Certificates { get; }
 
     public SharedAccessPolicies Policies { get; }
+
+    /// <summary>The emulator's own bearer-token issuer (a test stand-in for Microsoft Entra ID).</summary>
+    public EntraTokenIssuer TokenIssuer { get; }
 
     /// <summary>The HTTPS port actually bound (set once listening).</summary>
     public int HttpsPort { get; set; }

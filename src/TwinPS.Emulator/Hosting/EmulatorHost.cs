@@ -44,7 +44,8 @@ internal static class EmulatorHost
             using EmulatorCertificates certificates = EmulatorCertificates.LoadOrCreate(certificateFolder, options.BindAddress);
             await using HubStore store = HubStore.Open(dataPath);
             SharedAccessPolicies policies = await SharedAccessPolicies.LoadOrCreateAsync(store, options.CustomPolicies).ConfigureAwait(false);
-            var context = new EmulatorContext(options, HostNameFor(options.BindAddress), certificates, policies);
+            using EntraTokenIssuer tokenIssuer = EntraTokenIssuer.LoadOrCreate(certificateFolder, options.HubName, options.EntraClockSkew);
+            var context = new EmulatorContext(options, HostNameFor(options.BindAddress), certificates, policies, tokenIssuer);
             HubRegistry registry = HubRegistry.Load(store);
             return await ServeAsync(context, registry, store, dataPath).ConfigureAwait(false);
         }
@@ -121,6 +122,7 @@ internal static class EmulatorHost
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(context.Policies);
+        builder.Services.AddSingleton(context.TokenIssuer);
         builder.Services.AddSingleton<RequestStatistics>();
         builder.Services.AddSingleton(_ => new HubThrottle(options.Throttle));
         builder.Services.AddSingleton(_ => new FaultInjector(options.Faults));

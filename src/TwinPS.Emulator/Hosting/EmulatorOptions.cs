@@ -32,6 +32,9 @@ internal sealed class EmulatorOptions
     /// <summary>Kestrel's default HTTPS handshake timeout, used for MQTT as well.</summary>
     public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The clock skew the bearer-token check allows on expiry (--entra-clock-skew).</summary>
+    public TimeSpan EntraClockSkew { get; init; } = Security.EntraTokenIssuer.DefaultClockSkew;
+
     /// <summary>The data folder used when --data is not given.</summary>
     public static string DefaultDataPath =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "twinps-emulator");
@@ -56,6 +59,9 @@ internal sealed class EmulatorOptions
                              add a shared access policy of your own (repeatable); rights:
                              RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect.
                              Its keys are generated once and kept in the data folder
+          --entra-clock-skew SECONDS
+                             clock skew allowed on bearer-token expiry, 0-300 (default 60); bearer
+                             tokens come from the emulator's own test issuer, never from Entra ID
           --verbose          log every request line to stderr
           --help             show this help
 
@@ -79,6 +85,7 @@ internal sealed class EmulatorOptions
         var limits = new LimitOptionsParser();
         TimeSpan handshakeTimeout = DefaultHandshakeTimeout;
         var policies = new List<PolicyDefinition>();
+        TimeSpan skew = Security.EntraTokenIssuer.DefaultClockSkew;
 
         for (int i = 0; i < args.Count; i++)
         {
@@ -132,6 +139,12 @@ internal sealed class EmulatorOptions
                         throw new OptionsException($"Option '--policy' names the policy '{policy.Name}' twice.");
                     policies.Add(policy);
                     break;
+                case "--entra-clock-skew":
+                    string skewText = Value();
+                    if (!int.TryParse(skewText, NumberStyles.None, CultureInfo.InvariantCulture, out int skewSeconds) || skewSeconds > 300)
+                        throw new OptionsException($"Option '--entra-clock-skew' needs a number of seconds 0-300, got '{skewText}'.");
+                    skew = TimeSpan.FromSeconds(skewSeconds);
+                    break;
                 case "--help" or "-h" or "-?" or "/?": help = true; break;
                 default:
                     if (limits.TryApply(name.ToLowerInvariant(), Value)) break;
@@ -149,7 +162,7 @@ internal sealed class EmulatorOptions
             Throttle = throttle, Faults = faults,
             HttpsPort = https, MqttPort = mqtt, DataPath = data, InMemory = inMemory, BindAddress = bind,
             HubName = hub, Verbose = verbose, ShowHelp = help, HandshakeTimeout = handshakeTimeout,
-            CustomPolicies = policies,
+            CustomPolicies = policies, EntraClockSkew = skew,
         };
     }
 

@@ -12,8 +12,9 @@ using TwinPS.Protocol;
 namespace TwinPS.Emulator.Rest;
 
 /// <summary>
-/// The REST front door: counts the request, checks api-version, authenticates the SAS token, routes, checks the
-/// policy's rights and maps every failure to the hub's classic error envelope. Never lets an exception escape.
+/// The REST front door: counts the request, checks api-version, authenticates the caller (a SAS token or a bearer
+/// token), routes, checks the caller's rights in the one table (<see cref="HubOperations"/>) and maps every failure to
+/// the hub's classic error envelope. Never lets an exception escape.
 /// </summary>
 internal sealed partial class RestDispatcher(
     RequestAuthenticator authenticator,
@@ -24,6 +25,7 @@ internal sealed partial class RestDispatcher(
     JobService jobs,
     HubThrottle throttle,
     FaultInjector faults,
+    EntraTokenIssuer tokenIssuer,
     ILogger<RestDispatcher> logger)
 {
     /// <summary>api-versions the service accepts (REST reference §1.1).</summary>
@@ -37,6 +39,7 @@ internal sealed partial class RestDispatcher(
     private readonly QueryHandler _query = new(registry, continuation, jobs);
     private readonly JobsHandler _jobs = new(jobs, continuation);
     private readonly MethodHandler _methods = new(registry, methodBroker);
+    private readonly TokenEndpoint _tokens = new(tokenIssuer);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -101,7 +104,7 @@ internal sealed partial class RestDispatcher(
         if (!ApiVersions.Contains(apiVersion))
             throw new IoTHubProtocolException(IoTHubErrorCode.InvalidProtocolVersion, $"The api-version '{Shorten(apiVersion)}' is not supported.");
 
-        SharedAccessPolicy policy = authenticator.Authenticate(request.Headers.Authorization);
+        HubCaller caller = await authenticator.AuthenticateAsync(request.Headers.Authorization).ConfigureAwait(false);
         string method = request.Method;
         if (throttle.IsEnabled && ThrottleClassOf(segments, method) is ThrottleClass throttleClass)
             await throttle.EnsureAsync(throttleClass, 1, context.RequestAborted).ConfigureAwait(false);
@@ -109,94 +112,99 @@ internal sealed partial class RestDispatcher(
         switch (segments)
         {
             case ["$twinps", "stats"] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.EmulatorStatistics);
+                RequestAuthenticator.Demand(caller, HubOperation.EmulatorStatistics);
                 await WriteStatsAsync(context).ConfigureAwait(false);
+                return;
+            case ["$twinps", "token"] when method == "POST":
+                TokenEndpoint.EnsureLoopback(context);
+                RequestAuthenticator.Demand(caller, HubOperation.IssueEmulatorToken);
+                await _tokens.IssueAsync(context).ConfigureAwait(false);
                 return;
 
             case ["devices"] when method == "POST":
-                RequestAuthenticator.Demand(policy, HubOperation.BulkRegistry);
+                RequestAuthenticator.Demand(caller, HubOperation.BulkRegistry);
                 await _devices.BulkAsync(context).ConfigureAwait(false);
                 return;
             case ["devices"] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.ListDevices);
+                RequestAuthenticator.Demand(caller, HubOperation.ListDevices);
                 await _devices.ListDevicesAsync(context).ConfigureAwait(false);
                 return;
             case ["devices", "query"] when method == "POST":
-                RequestAuthenticator.Demand(policy, HubOperation.QueryTwins);
+                RequestAuthenticator.Demand(caller, HubOperation.QueryTwins);
                 await _query.QueryAsync(context).ConfigureAwait(false);
                 return;
             case ["devices", var id]:
                 switch (method)
                 {
                     case "GET":
-                        RequestAuthenticator.Demand(policy, HubOperation.ReadDevice);
+                        RequestAuthenticator.Demand(caller, HubOperation.ReadDevice);
                         await _devices.GetDeviceAsync(context, id).ConfigureAwait(false);
                         return;
                     case "PUT":
-                        RequestAuthenticator.Demand(policy, HubOperation.WriteDevice);
+                        RequestAuthenticator.Demand(caller, HubOperation.WriteDevice);
                         await _devices.PutDeviceAsync(context, id).ConfigureAwait(false);
                         return;
                     case "DELETE":
-                        RequestAuthenticator.Demand(policy, HubOperation.DeleteDevice);
+                        RequestAuthenticator.Demand(caller, HubOperation.DeleteDevice);
                         await _devices.DeleteDeviceAsync(context, id).ConfigureAwait(false);
                         return;
                 }
 
                 break;
             case ["devices", var id, "modules"] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.ListModules);
+                RequestAuthenticator.Demand(caller, HubOperation.ListModules);
                 await _devices.ListModulesAsync(context, id).ConfigureAwait(false);
                 return;
             case ["devices", var id, "modules", var moduleId]:
                 switch (method)
                 {
                     case "GET":
-                        RequestAuthenticator.Demand(policy, HubOperation.ReadModule);
+                        RequestAuthenticator.Demand(caller, HubOperation.ReadModule);
                         await _devices.GetModuleAsync(context, id, moduleId).ConfigureAwait(false);
                         return;
                     case "PUT":
-                        RequestAuthenticator.Demand(policy, HubOperation.WriteModule);
+                        RequestAuthenticator.Demand(caller, HubOperation.WriteModule);
                         await _devices.PutModuleAsync(context, id, moduleId).ConfigureAwait(false);
                         return;
                     case "DELETE":
-                        RequestAuthenticator.Demand(policy, HubOperation.DeleteModule);
+                        RequestAuthenticator.Demand(caller, HubOperation.DeleteModule);
                         await _devices.DeleteModuleAsync(context, id, moduleId).ConfigureAwait(false);
                         return;
                 }
 
                 break;
             case ["twins", var id]:
-                if (await TwinRouteAsync(context, policy, method, id, null).ConfigureAwait(false)) return;
+                if (await TwinRouteAsync(context, caller, method, id, null).ConfigureAwait(false)) return;
                 break;
             case ["twins", var id, "modules", var moduleId]:
-                if (await TwinRouteAsync(context, policy, method, id, moduleId).ConfigureAwait(false)) return;
+                if (await TwinRouteAsync(context, caller, method, id, moduleId).ConfigureAwait(false)) return;
                 break;
             case ["twins", var id, "methods"] when method == "POST":
-                RequestAuthenticator.Demand(policy, HubOperation.InvokeMethod);
+                RequestAuthenticator.Demand(caller, HubOperation.InvokeMethod);
                 await InvokeMethodAsync(context, id, null).ConfigureAwait(false);
                 return;
             case ["twins", var id, "modules", var moduleId, "methods"] when method == "POST":
-                RequestAuthenticator.Demand(policy, HubOperation.InvokeMethod);
+                RequestAuthenticator.Demand(caller, HubOperation.InvokeMethod);
                 await InvokeMethodAsync(context, id, moduleId).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", "query"] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.QueryJobs);
+                RequestAuthenticator.Demand(caller, HubOperation.QueryJobs);
                 await _jobs.QueryAsync(context).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", var jobId] when method == "PUT":
-                RequestAuthenticator.Demand(policy, HubOperation.CreateJob);
+                RequestAuthenticator.Demand(caller, HubOperation.CreateJob);
                 await _jobs.CreateAsync(context, jobId).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", var jobId] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.ReadJob);
+                RequestAuthenticator.Demand(caller, HubOperation.ReadJob);
                 await _jobs.GetAsync(context, jobId).ConfigureAwait(false);
                 return;
             case ["jobs", "v2", var jobId, "cancel"] when method == "POST":
-                RequestAuthenticator.Demand(policy, HubOperation.CancelJob);
+                RequestAuthenticator.Demand(caller, HubOperation.CancelJob);
                 await _jobs.CancelAsync(context, jobId).ConfigureAwait(false);
                 return;
             case ["statistics", "devices"] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.RegistryStatistics);
+                RequestAuthenticator.Demand(caller, HubOperation.RegistryStatistics);
                 await HttpJson.WriteAsync(context, 200, w =>
                 {
                     RegistryCounts counts = registry.GetCounts();
@@ -208,7 +216,7 @@ internal sealed partial class RestDispatcher(
                 }).ConfigureAwait(false);
                 return;
             case ["statistics", "service"] when method == "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.ServiceStatistics);
+                RequestAuthenticator.Demand(caller, HubOperation.ServiceStatistics);
                 await HttpJson.WriteAsync(context, 200, w =>
                 {
                     w.WriteStartObject();
@@ -223,20 +231,20 @@ internal sealed partial class RestDispatcher(
         throw new IoTHubProtocolException(IoTHubErrorCode.GenericNotFound, "The emulator does not implement this operation.");
     }
 
-    private async Task<bool> TwinRouteAsync(HttpContext context, SharedAccessPolicy policy, string method, string id, string? moduleId)
+    private async Task<bool> TwinRouteAsync(HttpContext context, HubCaller caller, string method, string id, string? moduleId)
     {
         switch (method)
         {
             case "GET":
-                RequestAuthenticator.Demand(policy, HubOperation.ReadTwin);
+                RequestAuthenticator.Demand(caller, HubOperation.ReadTwin);
                 await _twins.GetAsync(context, id, moduleId).ConfigureAwait(false);
                 return true;
             case "PATCH":
-                RequestAuthenticator.Demand(policy, HubOperation.WriteTwin);
+                RequestAuthenticator.Demand(caller, HubOperation.WriteTwin);
                 await _twins.UpdateAsync(context, id, moduleId, replace: false).ConfigureAwait(false);
                 return true;
             case "PUT":
-                RequestAuthenticator.Demand(policy, HubOperation.WriteTwin);
+                RequestAuthenticator.Demand(caller, HubOperation.WriteTwin);
                 await _twins.UpdateAsync(context, id, moduleId, replace: true).ConfigureAwait(false);
                 return true;
             default:
@@ -348,7 +356,7 @@ internal sealed partial class RestDispatcher(
     private static bool IsKnownPath(string[] segments) => segments switch
     {
         ["devices"] or ["devices", "query"] or ["devices", _] or ["devices", _, "modules"] or ["devices", _, "modules", _] => true,
-        ["twins", _] or ["twins", _, "modules", _] or ["twins", _, "methods"] or ["twins", _, "modules", _, "methods"] or ["jobs", "v2", _] or ["jobs", "v2", _, "cancel"] or ["statistics", "devices" or "service"] or ["$twinps", "stats"] => true,
+        ["twins", _] or ["twins", _, "modules", _] or ["twins", _, "methods"] or ["twins", _, "modules", _, "methods"] or ["jobs", "v2", _] or ["jobs", "v2", _, "cancel"] or ["statistics", "devices" or "service"] or ["$twinps", "stats" or "token"] => true,
         _ => false,
     };
 

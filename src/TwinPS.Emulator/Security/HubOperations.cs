@@ -1,9 +1,9 @@
 namespace TwinPS.Emulator.Security;
 
 /// <summary>
-/// Every operation the REST endpoint serves. It is the one key for "who may do this": the SAS rights below, and any
-/// other authorization (Microsoft Entra roles) maps onto the same operations. Add a member here, a row in
-/// <see cref="HubOperations.Rights"/>, and <c>Demand(policy, HubOperation.X)</c> in the route.
+/// Every operation the REST endpoint serves. It is the one key for "who may do this": a shared access policy needs the
+/// row's rights, a Microsoft Entra principal (bearer token) needs a role granting each of the row's data actions. Add a
+/// member here, a row in <see cref="HubOperations.Table"/>, and <c>Demand(caller, HubOperation.X)</c> in the route.
 /// </summary>
 internal enum HubOperation
 {
@@ -66,44 +66,72 @@ internal enum HubOperation
 
     /// <summary><c>GET /$twinps/stats</c> (the emulator's test-support counters; not an IoT Hub API).</summary>
     EmulatorStatistics,
+
+    /// <summary><c>POST /$twinps/token</c> (the emulator's test token issuer, a stand-in for Entra ID; not an IoT Hub API).</summary>
+    IssueEmulatorToken,
 }
 
 /// <summary>
-/// The shared access rights each operation needs: ONE table, consulted by every route. The evidence for each row is
-/// in docs/emulator-fidelity.md ("Rights per operation").
+/// Who may run an operation: the shared access rights a policy must hold (all of them), and the IoT Hub data actions
+/// (Azure RBAC, <c>Microsoft.Devices/IotHubs/…</c>) a Microsoft Entra principal's roles must grant (every one of them).
+/// No data action means bearer tokens are never accepted for the operation.
+/// </summary>
+internal sealed record OperationRule(AccessRights Rights, IReadOnlyList<string> DataActions);
+
+/// <summary>
+/// The rights and data actions each operation needs: ONE table, consulted by every route for every caller. The
+/// evidence for each row is in docs/emulator-fidelity.md ("Rights per operation", "Microsoft Entra ID").
 /// </summary>
 internal static class HubOperations
 {
-    private const AccessRights All = AccessRights.RegistryRead | AccessRights.RegistryWrite | AccessRights.ServiceConnect | AccessRights.DeviceConnect;
+    /// <summary>The prefix of every IoT Hub data action.</summary>
+    public const string DataActionPrefix = "Microsoft.Devices/IotHubs/";
 
-    /// <summary>Operation → the rights a policy must hold (all of them).</summary>
-    public static readonly IReadOnlyDictionary<HubOperation, AccessRights> Rights = new Dictionary<HubOperation, AccessRights>
+    private const AccessRights All = AccessRights.RegistryRead | AccessRights.RegistryWrite | AccessRights.ServiceConnect | AccessRights.DeviceConnect;
+    private const string DevicesRead = DataActionPrefix + "devices/read";
+    private const string DevicesWrite = DataActionPrefix + "devices/write";
+    private const string DevicesDelete = DataActionPrefix + "devices/delete";
+    private const string TwinsRead = DataActionPrefix + "twins/read";
+    private const string TwinsWrite = DataActionPrefix + "twins/write";
+    private const string StatisticsRead = DataActionPrefix + "statistics/read";
+    private const string InvokeDirectMethod = DataActionPrefix + "directMethods/invoke/action";
+    private const string JobsRead = DataActionPrefix + "jobs/read";
+    private const string JobsWrite = DataActionPrefix + "jobs/write";
+
+    /// <summary>Operation → the rights a policy must hold and the data actions a principal's roles must grant.</summary>
+    public static readonly IReadOnlyDictionary<HubOperation, OperationRule> Table = new Dictionary<HubOperation, OperationRule>
     {
-        [HubOperation.ReadDevice] = AccessRights.RegistryRead,
-        [HubOperation.ListDevices] = AccessRights.RegistryRead,
-        [HubOperation.WriteDevice] = AccessRights.RegistryWrite,
-        [HubOperation.DeleteDevice] = AccessRights.RegistryWrite,
-        [HubOperation.BulkRegistry] = AccessRights.RegistryWrite,
-        [HubOperation.ReadModule] = AccessRights.RegistryRead,
-        [HubOperation.ListModules] = AccessRights.RegistryRead,
-        [HubOperation.WriteModule] = AccessRights.RegistryWrite,
-        [HubOperation.DeleteModule] = AccessRights.RegistryWrite,
-        [HubOperation.ReadTwin] = AccessRights.ServiceConnect,
-        [HubOperation.WriteTwin] = AccessRights.ServiceConnect,
-        [HubOperation.QueryTwins] = AccessRights.RegistryRead,
-        [HubOperation.RegistryStatistics] = AccessRights.RegistryRead,
-        [HubOperation.ServiceStatistics] = AccessRights.ServiceConnect,
-        [HubOperation.InvokeMethod] = AccessRights.ServiceConnect,
-        [HubOperation.CreateJob] = AccessRights.ServiceConnect,
-        [HubOperation.ReadJob] = AccessRights.ServiceConnect,
-        [HubOperation.CancelJob] = AccessRights.ServiceConnect,
-        [HubOperation.QueryJobs] = AccessRights.ServiceConnect,
-        [HubOperation.EmulatorStatistics] = All,
+        [HubOperation.ReadDevice] = Rule(AccessRights.RegistryRead, DevicesRead),
+        [HubOperation.ListDevices] = Rule(AccessRights.RegistryRead, DevicesRead),
+        [HubOperation.WriteDevice] = Rule(AccessRights.RegistryWrite, DevicesWrite),
+        [HubOperation.DeleteDevice] = Rule(AccessRights.RegistryWrite, DevicesDelete),
+        [HubOperation.BulkRegistry] = Rule(AccessRights.RegistryWrite, DevicesWrite, DevicesDelete),
+        [HubOperation.ReadModule] = Rule(AccessRights.RegistryRead, DevicesRead),
+        [HubOperation.ListModules] = Rule(AccessRights.RegistryRead, DevicesRead),
+        [HubOperation.WriteModule] = Rule(AccessRights.RegistryWrite, DevicesWrite),
+        [HubOperation.DeleteModule] = Rule(AccessRights.RegistryWrite, DevicesDelete),
+        [HubOperation.ReadTwin] = Rule(AccessRights.ServiceConnect, TwinsRead),
+        [HubOperation.WriteTwin] = Rule(AccessRights.ServiceConnect, TwinsWrite),
+        [HubOperation.QueryTwins] = Rule(AccessRights.RegistryRead, TwinsRead),
+        [HubOperation.RegistryStatistics] = Rule(AccessRights.RegistryRead, StatisticsRead),
+        [HubOperation.ServiceStatistics] = Rule(AccessRights.ServiceConnect, StatisticsRead),
+        [HubOperation.InvokeMethod] = Rule(AccessRights.ServiceConnect, InvokeDirectMethod),
+        [HubOperation.CreateJob] = Rule(AccessRights.ServiceConnect, JobsWrite),
+        [HubOperation.ReadJob] = Rule(AccessRights.ServiceConnect, JobsRead),
+        [HubOperation.CancelJob] = Rule(AccessRights.ServiceConnect, JobsWrite),
+        [HubOperation.QueryJobs] = Rule(AccessRights.ServiceConnect, JobsRead),
+        [HubOperation.EmulatorStatistics] = Rule(All),
+        [HubOperation.IssueEmulatorToken] = Rule(All),
     };
 
-    /// <summary>The rights <paramref name="operation"/> needs; every operation has a row (a missing one is a bug and throws).</summary>
-    public static AccessRights RequiredRights(HubOperation operation) =>
-        Rights.TryGetValue(operation, out AccessRights rights)
-            ? rights
+    /// <summary>The rule of <paramref name="operation"/>; every operation has a row (a missing one is a bug and throws).</summary>
+    public static OperationRule RuleOf(HubOperation operation) =>
+        Table.TryGetValue(operation, out OperationRule? rule)
+            ? rule
             : throw new InvalidOperationException($"No rights are defined for the operation {operation}.");
+
+    /// <summary>The rights <paramref name="operation"/> needs from a shared access policy.</summary>
+    public static AccessRights RequiredRights(HubOperation operation) => RuleOf(operation).Rights;
+
+    private static OperationRule Rule(AccessRights rights, params string[] dataActions) => new(rights, dataActions);
 }

@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.InteropServices;
-using System.Security;
 using Azure.Core;
 using Azure.Identity;
 using TwinPS.Internal;
@@ -18,6 +16,8 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
     private const string ConnectionStringSet = "ConnectionString";
     private const string EntraIdSet = "EntraId";
+    private const string EntraIdNameSet = "EntraIdName";
+    private const string PublicCloudSuffix = ".azure-devices.net";
 
     /// <summary>A service connection string, as a string or a SecureString.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectionStringSet, ValueFromPipelineByPropertyName = true)]
@@ -30,8 +30,17 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string HostName { get; set; } = null!;
 
+    /// <summary>
+    /// The name of a hub in Azure's public cloud, for Microsoft Entra ID: short for -HostName &lt;Name&gt;.azure-devices.net.
+    /// Not to be confused with -HubName, which only names the hub of a connection whose host name does not carry it.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = EntraIdNameSet)]
+    [ValidatePattern("^[A-Za-z0-9-]{3,50}$")]
+    public string Name { get; set; } = null!;
+
     /// <summary>An Azure.Core TokenCredential (typed object so that no Azure type appears in the cmdlet's signature).</summary>
     [Parameter(ParameterSetName = EntraIdSet)]
+    [Parameter(ParameterSetName = EntraIdNameSet)]
     [ValidateNotNull]
     public object? Credential { get; set; }
 
@@ -47,9 +56,10 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
     /// <summary>
     /// The hub's name when the host name does not carry it (an emulator on <c>localhost</c>); binds from the HubName of
-    /// Start-IoTHubEmulator's output. Default: the first label of the host name.
+    /// Start-IoTHubEmulator's output. Default: the first label of the host name. Not with -Name (which names the hub).
     /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = ConnectionStringSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = EntraIdSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? HubName { get; set; }
 
@@ -97,9 +107,12 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
             }
         }
 
-        IoTHubConnection connection = ParameterSetName == EntraIdSet
-            ? CreateEntraConnection(caPath)
-            : CreateKeyConnection(caPath);
+        IoTHubConnection connection = ParameterSetName switch
+        {
+            EntraIdSet => CreateEntraConnection(HostName, caPath),
+            EntraIdNameSet => CreateEntraConnection(Name + PublicCloudSuffix, caPath),
+            _ => CreateKeyConnection(caPath),
+        };
 
         WriteVerbose($"Verifying the connection to {connection}.");
         try
@@ -128,7 +141,10 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
     private IoTHubConnection CreateKeyConnection(string? caPath)
     {
-        string text = ConnectionString is PSObject wrapped ? ToText(wrapped.BaseObject) : ToText(ConnectionString);
+        string text = SecretText.From(ConnectionString) ?? throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+            "InvalidConnectionStringType",
+            $"-ConnectionString must be a string or a SecureString, not {(ConnectionString is PSObject wrapped ? wrapped.BaseObject : ConnectionString).GetType().FullName}.",
+            target: null));
         if (!IoTHubConnectionString.TryParse(text, out IoTHubConnectionString? parsed, out string? error) || parsed is null)
         {
             throw new TerminatingErrorException(ErrorRecords.InvalidInput(
@@ -144,7 +160,7 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
         return IoTHubConnection.FromConnectionString(parsed, caPath, MqttPort, HubName, RetryTimeout);
     }
 
-    private IoTHubConnection CreateEntraConnection(string? caPath)
+    private IoTHubConnection CreateEntraConnection(string hostName, string? caPath)
     {
         TokenCredential credential;
         object? given = Credential is PSObject wrapped ? wrapped.BaseObject : Credential;
@@ -164,38 +180,13 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
         try
         {
-            return IoTHubConnection.FromTokenCredential(HostName, credential, caPath, MqttPort, HubName, RetryTimeout);
+            return IoTHubConnection.FromTokenCredential(hostName, credential, caPath, MqttPort, HubName, RetryTimeout);
         }
         catch (ArgumentException ex)
         {
-            throw new TerminatingErrorException(ErrorRecords.InvalidInput("InvalidHostName", ex.Message, HostName));
+            throw new TerminatingErrorException(ErrorRecords.InvalidInput("InvalidHostName", ex.Message, hostName));
         }
     }
 
     private TimeSpan? RetryTimeout => RetryTimeoutSec is int seconds ? TimeSpan.FromSeconds(seconds) : null;
-
-    private static string ToText(object value)
-    {
-        switch (value)
-        {
-            case string s:
-                return s;
-            case SecureString secure:
-                IntPtr pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
-                try
-                {
-                    return Marshal.PtrToStringUni(pointer) ?? string.Empty;
-                }
-                finally
-                {
-                    Marshal.ZeroFreeGlobalAllocUnicode(pointer);
-                }
-
-            default:
-                throw new TerminatingErrorException(ErrorRecords.InvalidInput(
-                    "InvalidConnectionStringType",
-                    $"-ConnectionString must be a string or a SecureString, not {value.GetType().FullName}.",
-                    target: null));
-        }
-    }
 }
