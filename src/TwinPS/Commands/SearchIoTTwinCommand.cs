@@ -96,6 +96,8 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
             await foreach (QueryPage page in Client.QueryAsync(query, options, cancellationToken).ConfigureAwait(false))
             {
                 pages++;
+                // The page's results go to the pipeline thread as one batch (one hand-off per page, not per result).
+                var batch = new List<object?>(page.Items.Count);
                 for (int index = 0; index < page.Items.Count && complete; index++)
                 {
                     seen++;
@@ -111,10 +113,12 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
                         break;
                     }
 
-                    WriteObjectSafe(ToOutput(page, page.Items[index]));
+                    batch.Add(ToOutput(page, page.Items[index]));
                     Reporter?.ItemDone();
                     written++;
                 }
+
+                WriteObjectsSafe(batch);
 
                 if (!complete || (written == first && page.ContinuationToken is not null))
                 {

@@ -51,7 +51,7 @@ public sealed class SetIoTTwinCommand : TwinWriteCommandBase
         TwinValidator.ValidatePatch(body["properties"]?["desired"], TwinSectionKind.Desired, TwinWriteMode.Replace);
 
         string? ifMatch = IfMatchFor(target);
-        if (await ConfirmAsync(target, DescribeRequest("Replace tags and desired properties", "PUT", body, ifMatch)).ConfigureAwait(false))
+        if (await ConfirmAsync(target, () => DescribeRequest("Replace tags and desired properties", "PUT", body, ifMatch)).ConfigureAwait(false))
         {
             PassThruTwin(await Client.ReplaceTwinAsync(target.DeviceId, target.ModuleId, tags, desired, ifMatch, cancellationToken).ConfigureAwait(false));
         }

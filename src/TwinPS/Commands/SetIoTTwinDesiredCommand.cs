@@ -44,7 +44,7 @@ public sealed class SetIoTTwinDesiredCommand : TwinWriteCommandBase
         {
             var patch = new TwinPatch { Desired = _desired };
             string? ifMatch = IfMatchFor(target);
-            if (!await ConfirmAsync(target, DescribeRequest("Merge desired properties", "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
+            if (!await ConfirmAsync(target, () => DescribeRequest("Merge desired properties", "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
             {
                 return;
             }

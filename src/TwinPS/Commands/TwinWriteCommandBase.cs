@@ -165,14 +165,18 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         }
     }
 
-    /// <summary>ShouldProcess for one twin (skipped with -Force unless -WhatIf or -Confirm).</summary>
-    private protected Task<bool> ConfirmAsync(TwinTarget target, string action)
+    /// <summary>
+    /// ShouldProcess for one twin (skipped with -Force unless -WhatIf or -Confirm). <paramref name="describeAction"/> is
+    /// only called when ShouldProcess would show it: a silent bulk run does not serialize every request body twice.
+    /// </summary>
+    private protected Task<bool> ConfirmAsync(TwinTarget target, Func<string> describeAction)
     {
         if (_skipConfirmation || _silentYes)
         {
             return Task.FromResult(true);
         }
 
+        string action = describeAction();
         return InvokeOnPipelineThreadAsync(() =>
             ShouldProcess(DescribeTarget(target), action) &&
             (!_confirmHighImpact || ShouldContinue(
@@ -235,7 +239,7 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
             JsonObject difference = TwinMergePatch.ReplacementPatch(current, replacement);
             TwinPatch patch = kind == TwinSectionKind.Tags ? new TwinPatch { Tags = difference } : new TwinPatch { Desired = difference };
             if (attempt == 1 &&
-                !await ConfirmAsync(target, DescribeRequest(operation, "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
+                !await ConfirmAsync(target, () => DescribeRequest(operation, "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
             {
                 return null;
             }

@@ -46,7 +46,7 @@ public sealed class UpdateIoTTwinCommand : TwinWriteCommandBase
     private protected override async Task WriteTwinAsync(TwinTarget target, CancellationToken cancellationToken)
     {
         string? ifMatch = IfMatchFor(target);
-        if (await ConfirmAsync(target, DescribeRequest("Update twin", "PATCH", _patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
+        if (await ConfirmAsync(target, () => DescribeRequest("Update twin", "PATCH", _patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
         {
             PassThruTwin(await Client.UpdateTwinAsync(target.DeviceId, target.ModuleId, _patch, ifMatch, cancellationToken).ConfigureAwait(false));
         }

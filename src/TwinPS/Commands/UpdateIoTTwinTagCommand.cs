@@ -46,7 +46,7 @@ public sealed class UpdateIoTTwinTagCommand : TwinWriteCommandBase
 
         var patch = new TwinPatch { Tags = _tags };
         string? ifMatch = IfMatchFor(target);
-        if (await ConfirmAsync(target, DescribeRequest("Merge tags", "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
+        if (await ConfirmAsync(target, () => DescribeRequest("Merge tags", "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
         {
             PassThruTwin(await Client.UpdateTwinAsync(target.DeviceId, target.ModuleId, patch, ifMatch, cancellationToken).ConfigureAwait(false));
         }

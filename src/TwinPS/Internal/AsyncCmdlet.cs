@@ -27,7 +27,11 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
 
     private readonly BlockingCollection<Action> _pipelineCalls = new();
     private readonly ConcurrentDictionary<long, Task> _runningWork = new();
-    private SemaphoreSlim? _throttle;
+    private readonly object _slotGate = new();
+    private readonly Queue<Func<CancellationToken, Task>> _accepted = new();
+    private TaskCompletionSource? _roomForMore;
+    private int _slotLimit;
+    private int _slotsInUse;
     private long _workCounter;
     private int _pipelineThreadId;
     private bool _disposed;
@@ -96,40 +100,67 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Starts <paramref name="work"/> once fewer than <see cref="WorkThrottleLimit"/> items are running; the returned
-    /// task completes when the item has started (back-pressure). The item starts on the calling thread and continues on
-    /// the thread pool at its first wait, so its synchronous part must not block (await instead). An exception that
-    /// escapes the work (other than cancellation) is a terminating error.
+    /// Runs <paramref name="work"/> with at most <see cref="WorkThrottleLimit"/> items running at once. While a slot is
+    /// free the item starts at once on the calling thread (and continues on the thread pool at its first wait, so its
+    /// synchronous part must not block: await instead). Otherwise it is accepted into a short queue (as long as the
+    /// limit) that the running items take their next item from as they finish, on their own thread: a busy bulk run
+    /// hands no item back and forth between threads. The returned task completes when the item has been started or
+    /// accepted; when the queue is full it waits until half of it has been started (back-pressure). Items not yet
+    /// started when the command stops are dropped. An exception that escapes the work (other than cancellation) is a
+    /// terminating error.
     /// </summary>
     protected Task EnqueueWork(Func<CancellationToken, Task> work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        SemaphoreSlim throttle = LazyInitializer.EnsureInitialized(
-            ref _throttle, () => new SemaphoreSlim(Math.Max(1, WorkThrottleLimit)));
         CancellationToken token = CancellationToken;
         if (token.IsCancellationRequested)
         {
             return Task.FromCanceled(token);
         }
 
-        if (throttle.Wait(0, CancellationToken.None))
+        Task roomForMore;
+        lock (_slotGate)
         {
-            StartWork(work, throttle, token);
+            if (_slotLimit == 0)
+            {
+                _slotLimit = Math.Max(1, WorkThrottleLimit);
+            }
+
+            if (_slotsInUse < _slotLimit)
+            {
+                _slotsInUse++;
+                roomForMore = Task.CompletedTask;
+            }
+            else if (_accepted.Count < _slotLimit)
+            {
+                _accepted.Enqueue(work);
+                return Task.CompletedTask;
+            }
+            else
+            {
+                _roomForMore ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                roomForMore = _roomForMore.Task;
+            }
+        }
+
+        if (roomForMore.IsCompleted)
+        {
+            StartSlot(work, token);
             return Task.CompletedTask;
         }
 
-        return WaitThenStartWorkAsync(work, throttle, token);
+        return EnqueueWhenRoomAsync(work, roomForMore, token);
     }
 
-    private async Task WaitThenStartWorkAsync(Func<CancellationToken, Task> work, SemaphoreSlim throttle, CancellationToken token)
+    private async Task EnqueueWhenRoomAsync(Func<CancellationToken, Task> work, Task roomForMore, CancellationToken token)
     {
-        await throttle.WaitAsync(token).ConfigureAwait(false);
-        StartWork(work, throttle, token);
+        await roomForMore.WaitAsync(token).ConfigureAwait(false);
+        await EnqueueWork(work).ConfigureAwait(false);
     }
 
-    private void StartWork(Func<CancellationToken, Task> work, SemaphoreSlim throttle, CancellationToken token)
+    private void StartSlot(Func<CancellationToken, Task> work, CancellationToken token)
     {
-        Task running = RunWorkAsync(work, throttle, token);
+        Task running = RunSlotAsync(work, token);
         if (running.IsCompleted)
         {
             return;
@@ -142,7 +173,44 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task RunWorkAsync(Func<CancellationToken, Task> work, SemaphoreSlim throttle, CancellationToken token)
+    // One slot: runs its first item, then the accepted items in order until none is left (or the command stops).
+    // Invariant (under _slotGate): items are accepted only while every slot is in use, and a slot is given up only
+    // when nothing is accepted, so no accepted item is left without a slot to run it.
+    private async Task RunSlotAsync(Func<CancellationToken, Task> first, CancellationToken token)
+    {
+        Func<CancellationToken, Task>? work = first;
+        while (work is not null)
+        {
+            await RunItemAsync(work, token).ConfigureAwait(false);
+            TaskCompletionSource? room = null;
+            lock (_slotGate)
+            {
+                if (token.IsCancellationRequested)
+                {
+                    _accepted.Clear();
+                }
+
+                if (_accepted.TryDequeue(out work))
+                {
+                    if (_accepted.Count <= _slotLimit / 2)
+                    {
+                        room = _roomForMore;
+                        _roomForMore = null;
+                    }
+                }
+                else
+                {
+                    _slotsInUse--;
+                    room = _roomForMore;
+                    _roomForMore = null;
+                }
+            }
+
+            room?.TrySetResult();
+        }
+    }
+
+    private async Task RunItemAsync(Func<CancellationToken, Task> work, CancellationToken token)
     {
         try
         {
@@ -162,10 +230,6 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
         catch (Exception ex)
         {
             FailFatally(ex);
-        }
-        finally
-        {
-            ReleaseQuietly(throttle);
         }
     }
 
@@ -198,6 +262,26 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// <summary>Writes an object (optionally enumerated) to the pipeline from any thread.</summary>
     public void WriteObjectSafe(object? sendToPipeline, bool enumerateCollection)
         => PostToPipeline(() => WriteObject(sendToPipeline, enumerateCollection));
+
+    /// <summary>
+    /// Writes objects to the pipeline, in order, from any thread, as ONE queued call: a batch (e.g. a page of query
+    /// results) costs one hand-off to the pipeline thread instead of one per object. If the pipeline stops part-way
+    /// (Select-Object -First), the rest is not written.
+    /// </summary>
+    public void WriteObjectsSafe(IReadOnlyList<object?> objects)
+    {
+        ArgumentNullException.ThrowIfNull(objects);
+        if (objects.Count > 0)
+        {
+            PostToPipeline(() =>
+            {
+                for (int i = 0; i < objects.Count; i++)
+                {
+                    WriteObject(objects[i]);
+                }
+            });
+        }
+    }
 
     /// <summary>Writes a non-terminating error from any thread.</summary>
     public void WriteErrorSafe(ErrorRecord errorRecord) => PostToPipeline(() => WriteError(errorRecord));
@@ -278,8 +362,8 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Cancels all work, waits briefly for running items to observe it, and disposes the cancellation sources, the
-    /// throttle and the queue (once the last item has ended, if one is still running after the grace period).
+    /// Cancels all work, waits briefly for running items to observe it, and disposes the cancellation sources and the
+    /// queue (once the last item has ended, if one is still running after the grace period).
     /// </summary>
     protected virtual void Dispose(bool disposing)
     {
@@ -312,7 +396,6 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     {
         _work.Dispose();
         _stop.Dispose();
-        _throttle?.Dispose();
         _pipelineCalls.Dispose();
     }
 
@@ -437,18 +520,6 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
         catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
             // Disposed meanwhile: the pipeline is gone, the output has nowhere to go.
-        }
-    }
-
-    private static void ReleaseQuietly(SemaphoreSlim throttle)
-    {
-        try
-        {
-            throttle.Release();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The command was disposed while this item ran past the grace period: nothing waits for the slot.
         }
     }
 
