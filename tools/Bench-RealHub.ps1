@@ -35,71 +35,17 @@ $ModulePath = (Resolve-Path $ModulePath).Path
 $EmulatorDll = (Resolve-Path $EmulatorDll).Path
 $BenchmarkDll = (Resolve-Path $BenchmarkDll).Path
 $NodeScript = (Resolve-Path (Join-Path $PSScriptRoot 'bench-realhub-node.js')).Path
-$PwshDll = Join-Path $PSHOME 'pwsh.dll'
-$Work = Join-Path ([IO.Path]::GetTempPath()) ('twinps-realhub-bench-' + [guid]::NewGuid().ToString('N'))
-New-Item -ItemType Directory $Work | Out-Null
-
-function Get-LoadAverage {
-    # The 1/5/15-minute load averages, recorded before each measurement and printed, never asserted.
-    ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' '
-}
-
-function Get-LoadDescription([string] $Load) {
-    # 'quiet' or 'loaded' from the 1-minute load against the CPU count, as the other sections say it.
-    $first = [double]::Parse(($Load -split ' ')[0], [Globalization.CultureInfo]::InvariantCulture)
-    if ($first -le [Environment]::ProcessorCount) { "quiet: 1-minute load $(($Load -split ' ')[0]) ≤ $([Environment]::ProcessorCount) CPUs" }
-    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, other work shared the machine" }
-}
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
+$Work = New-BenchWorkFolder 'realhub'
 $firstLoad = Get-LoadAverage
 $notes = [Collections.Generic.List[string]]::new()
-
-function Invoke-Child([string] $Exe, [string[]] $Arguments, [hashtable] $Environment = @{}) {
-    $info = [Diagnostics.ProcessStartInfo]::new($Exe)
-    foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
-    foreach ($k in $Environment.Keys) { $info.Environment[$k] = [string] $Environment[$k] }
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.UseShellExecute = $false
-    $p = [Diagnostics.Process]::Start($info)
-    $errTask = $p.StandardError.ReadToEndAsync()
-    $out = $p.StandardOutput.ReadToEnd()
-    $p.WaitForExit()
-    $err = $errTask.GetAwaiter().GetResult()
-    if ($p.ExitCode -ne 0) { throw "'$Exe $($Arguments -join ' ')' exited with $($p.ExitCode): $err$out" }
-    [pscustomobject]@{ Output = $out; Error = $err }
-}
-
-function Invoke-PwshJson([string] $Script, [hashtable] $Environment = @{}, [switch] $AsHashtable) {
-    $file = Join-Path $Work ("child-" + [guid]::NewGuid().ToString('N') + '.ps1')
-    Set-Content -Path $file -Value $Script
-    $r = Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-NonInteractive', '-File', $file) $Environment
-    ($r.Output.Trim() -split "`n")[-1] | ConvertFrom-Json -AsHashtable:$AsHashtable
-}
 
 # --- emulator processes -----------------------------------------------------------------------------------------
 
 function Start-Emulator([string] $Data, [string[]] $Limits = @(), [int] $HttpsPort = 0) {
-    $info = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($EmulatorDll, '--https-port', "$HttpsPort", '--mqtt-port', '0', '--data', $Data) + $Limits) { $info.ArgumentList.Add($a) }
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.UseShellExecute = $false
-    $p = [Diagnostics.Process]::Start($info)
-    $null = $p.StandardError.ReadToEndAsync()
-    $line = $p.StandardOutput.ReadLine()
-    if (-not $line) { throw "The emulator did not start ($($Limits -join ' '))." }
-    $null = $p.StandardOutput.ReadToEndAsync()
-    $ready = $line | ConvertFrom-Json
-    $ready | Add-Member -NotePropertyName Process -NotePropertyValue $p
-    $ready | Add-Member -NotePropertyName ReadyLine -NotePropertyValue $line
-    $ready | Add-Member -NotePropertyName Data -NotePropertyValue $Data
-    $ready
-}
-
-function Stop-Emulator($Emulator) {
-    if ($null -eq $Emulator -or $Emulator.Process.HasExited) { return }
-    & kill -TERM $Emulator.Process.Id
-    if (-not $Emulator.Process.WaitForExit(30000)) { $Emulator.Process.Kill($true) }
+    $e = Start-BenchEmulator $EmulatorDll (@('--https-port', "$HttpsPort", '--mqtt-port', '0', '--data', $Data) + $Limits)
+    $e | Add-Member -NotePropertyName Data -NotePropertyValue $Data
+    $e
 }
 
 function New-Devices([string] $Data, [string] $Prefix, [int] $Count) {
@@ -110,7 +56,7 @@ function New-Devices([string] $Data, [string] $Prefix, [int] $Count) {
         Set-Content -Path $ready -Value $e.ReadyLine
         $null = Invoke-Child 'dotnet' @($BenchmarkDll, 'cmdlet-raw', 'bulk', '--prefix', $Prefix, '--count', "$Count", '--ready', $ready)
     }
-    finally { Stop-Emulator $e }
+    finally { Stop-BenchEmulator $e }
 }
 
 function Get-Stats($Emulator) {
@@ -149,7 +95,7 @@ Search-IoTTwin 'SELECT deviceId, properties.desired.bench AS bench FROM devices'
 `$values | ConvertTo-Json -Compress
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath } -AsHashtable
     }
-    finally { Stop-Emulator $e }
+    finally { Stop-BenchEmulator $e }
 }
 
 $Prologue = @"
@@ -224,7 +170,7 @@ Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = 1 } -ThrottleLimit 16 -Co
                 }
             }
         }
-        finally { Stop-Emulator $e }
+        finally { Stop-BenchEmulator $e }
 
         $values = Read-Back $data $prefix $Twins
         $notUpdated = @(Get-Ids $prefix $Twins | Where-Object { $values[$_] -ne 1 }).Count
@@ -278,7 +224,7 @@ $Prologue
 @{ seconds = `$s; errors = @(`$errs).Count; count = `$twins.Count; distinct = @(`$twins.DeviceId | Sort-Object -Unique).Count; learned = (`$c.Throttling | Where-Object Class -eq 'TwinRead').LearnedRate } | ConvertTo-Json -Compress
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
         }
-        finally { Stop-Emulator $e }
+        finally { Stop-BenchEmulator $e }
         $rate = $Twins / $r.seconds
         $detail = '{0:N1} reads/s ({1:N0} % of 100/s) in {2:N1} s, {3} errors, {4} twins ({5} distinct); the hub''s own bound: {6:N1} s' -f $rate, ($rate), $r.seconds, $r.errors, $r.count, $r.distinct, (($Twins - 100) / 100)
         if ($r.learned) { $detail += (', learned pace {0:N1}/s' -f $r.learned) }
@@ -303,7 +249,7 @@ $Prologue
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
             $stats = Get-Stats $e
         }
-        finally { Stop-Emulator $e }
+        finally { Stop-BenchEmulator $e }
         $pages = [math]::Ceiling($SearchTwins / 100)
         $q = $stats.throttled.byClass.query
         $hubThrottled = [long] $q.ThrottlingException + [long] $q.ThrottleBacklogLimitExceeded + [long] $q.ThrottlingBacklogTimeout
@@ -335,7 +281,7 @@ foreach (`$e in @(`$errs)) { `$failed[[string] `$e.TargetObject] = (`$e.FullyQua
 "@ @{ BENCH_CS = $e.serviceConnectionString; BENCH_CA = $e.caCertificatePath }
             $after = Get-Stats $e
         }
-        finally { Stop-Emulator $e }
+        finally { Stop-BenchEmulator $e }
         $values = Read-Back $data 'f-' $FaultTwins
         $okSet = [Collections.Generic.HashSet[string]]::new([string[]] @($r.ok))
         $failedIds = @($r.failed.PSObject.Properties | ForEach-Object Name)
@@ -360,7 +306,6 @@ finally {
 }
 
 $lastLoad = Get-LoadAverage
-$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
 $sb = [Text.StringBuilder]::new()
 $null = $sb.AppendLine('## Real-hub conditions')
 $null = $sb.AppendLine()
@@ -371,8 +316,7 @@ $null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-Real
     'The emulator''s default shaping burst (60 s of the rate) would absorb a 1,000-update run whole, so the shaping rows use `--burst 1` (strict mode''s default burst is 1 s already). ' +
     'A 1 s burst still lets the first second''s worth through at once, so a client that keeps the hub busy finishes 1,000 updates in 19 s (50 at once, 950 at 50/s), a little over 100 % of the rate; each row gives that bound.')
 $null = $sb.AppendLine()
-$null = $sb.AppendLine(('Machine: {0} CPUs ({1}), .NET {2}, PowerShell {3}, Node.js {4}. ' -f [Environment]::ProcessorCount, $cpu, [Environment]::Version, $PSVersionTable.PSVersion, ((& node --version) -join '')) +
-    ('The last column is the load average (1/5/15 min) just before each measurement; at the start it was {0} ({1}), at the end {2} ({3}).' -f $firstLoad, (Get-LoadDescription $firstLoad), $lastLoad, (Get-LoadDescription $lastLoad)))
+$null = $sb.AppendLine(('Machine: {0}. ' -f (Get-MachineDescription -WithNode)) + (Get-LoadSentence $firstLoad $lastLoad))
 $null = $sb.AppendLine()
 $null = $sb.AppendLine('| Measurement | Emulator limits | Result | Goal | Met | Load average when it started (1/5/15 min) |')
 $null = $sb.AppendLine('|---|---|---|---|---|---|')
@@ -393,10 +337,4 @@ if ($Measure.Count -lt 5 -or $Clients.Count -lt 3) {
     Write-Host 'Not all rows and clients ran: the output file is left as it was.'
     return
 }
-$start = '<!-- realhub-benchmark:start -->'; $end = '<!-- realhub-benchmark:end -->'
-$block = "$start`n$section$end`n"
-$text = if (Test-Path $Output) { Get-Content -Raw $Output } else { "# Benchmarks`n`n" }
-$a = $text.IndexOf($start); $b = $text.IndexOf($end)
-$text = if ($a -ge 0 -and $b -gt $a) { $text.Substring(0, $a) + $block + $text.Substring($b + $end.Length).TrimStart("`n") } else { $text.TrimEnd("`n") + "`n`n" + $block }
-Set-Content -Path $Output -Value $text -NoNewline
-Write-Host "Results written to $Output"
+Write-BenchSection $Output 'realhub-benchmark' $section

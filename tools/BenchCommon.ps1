@@ -66,8 +66,9 @@ function ConvertFrom-LastJsonLine([string] $Output, [switch] $AsHashtable) {
     ($Output.Trim() -split "`n")[-1] | ConvertFrom-Json -AsHashtable:$AsHashtable
 }
 
-function Invoke-PwshJson([string] $Script, [string] $WorkFolder, [hashtable] $Environment = @{}, [switch] $AsHashtable) {
-    # Runs a script's text in a fresh `dotnet pwsh.dll -NoProfile`; its last stdout line is a JSON result.
+function Invoke-PwshJson([string] $Script, [hashtable] $Environment = @{}, [switch] $AsHashtable, [string] $WorkFolder = $Work) {
+    # Runs a script's text in a fresh `dotnet pwsh.dll -NoProfile`; its last stdout line is a JSON result. The script file
+    # goes to -WorkFolder (default: the calling script's $Work folder).
     $file = Join-Path $WorkFolder ("child-" + [guid]::NewGuid().ToString('N') + '.ps1')
     Set-Content -Path $file -Value $Script
     $r = Invoke-Child 'dotnet' @($script:BenchPwshDll, '-NoProfile', '-NonInteractive', '-File', $file) $Environment
