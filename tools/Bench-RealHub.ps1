@@ -62,7 +62,7 @@ function New-Devices([string] $Data, [string] $Prefix, [int] $Count) {
 function Get-Stats($Emulator) {
     # The emulator's statistics endpoint, read with its own CA trusted (curl, so no client under test is involved).
     $token = New-SasToken $Emulator
-    $uri = "https://$($Emulator.hostName)/`$twinps/stats?api-version=2021-04-12"
+    $uri = "https://$($Emulator.hostName):$($Emulator.httpsPort)/`$twinps/stats?api-version=2021-04-12"
     for ($i = 0; ; $i++) {
         $json = & curl -s --cacert $Emulator.caCertificatePath -H "Authorization: $token" $uri
         if ($LASTEXITCODE -eq 0 -and $json) { return $json | ConvertFrom-Json }
