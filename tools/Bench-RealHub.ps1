@@ -174,10 +174,11 @@ Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = 1 } -ThrottleLimit 16 -Co
 
         $values = Read-Back $data $prefix $Twins
         $notUpdated = @(Get-Ids $prefix $Twins | Where-Object { $values[$_] -ne 1 }).Count
-        $rate = $Twins / $r.seconds
+        # The rate counts twins actually updated (read back), not calls: a call answered 429 updated nothing.
+        $rate = ($Twins - $notUpdated) / $r.seconds
         $pct = 100 * $rate / $Limit
-        $detail = '{0:N1} updates/s ({1:N0} % of {2}/s) in {3:N1} s, {4} errors{5}, {6} twins not updated' -f $rate, $pct, $Limit, $r.seconds, $r.errors,
-            $(if ($r.errors) { " ($($r.codes))" } else { '' }), $notUpdated
+        $detail = '{0:N1} updates/s ({1:N0} % of {2}/s): {7} calls in {3:N1} s, {4} errors{5}, {6} twins not updated' -f $rate, $pct, $Limit, $r.seconds, $r.errors,
+            $(if ($r.errors) { " ($($r.codes))" } else { '' }), $notUpdated, $Twins
         # The hub's 1 s bucket lets the first $Limit through at once; the fastest any client can finish is the rest at the rate.
         $detail += '; the hub''s own bound for this work: {0:N1} s' -f (($Twins - $Limit) / $Limit)
         if ($who -eq 'cmdlet' -and $r.learned) { $detail += (', learned pace {0:N1}/s' -f $r.learned) }
@@ -253,7 +254,7 @@ $Prologue
         $pages = [math]::Ceiling($SearchTwins / 100)
         $q = $stats.throttled.byClass.query
         $hubThrottled = [long] $q.ThrottlingException + [long] $q.ThrottleBacklogLimitExceeded + [long] $q.ThrottlingBacklogTimeout
-        $detail = '{0} twins ({1} distinct) in {2:N1} s ({3} pages at {4}/min), {5} errors; the hub throttled {6} page requests, {7} retries' -f $r.count, $r.distinct, $r.seconds, $pages, (20 * $SearchUnits), $r.errors, $hubThrottled, $r.retries
+        $detail = '{0} twins ({1} distinct) in {2:N1} s ({3} pages at {4}/min), {5} errors; the hub throttled {6} page requests, {7} retries' -f $r.count, $r.distinct, $r.seconds, $pages, (20 * $SearchUnits), $r.errors, $hubThrottled, [long] $r.retries
         Add-Row "``Search-IoTTwin 'SELECT * FROM devices' -PageSize 100`` over $SearchTwins twins" ($limits -join ' ') $detail 'completes, 0 errors, every twin once' ($r.errors -eq 0 -and $r.count -eq $SearchTwins -and $r.distinct -eq $SearchTwins) $load
         Write-Host "search: $detail"
     }
