@@ -158,12 +158,19 @@ function Start-TwinTestHub {
     # Keep draining stdout so that the emulator never blocks on a full pipe.
     $null = $process.StandardOutput.ReadToEndAsync()
 
-    $hub = $line.Result | ConvertFrom-Json
-    $hub | Add-Member -NotePropertyName Process -NotePropertyValue $process
-    $hub | Add-Member -NotePropertyName Http -NotePropertyValue ([TwinPSTest.HubHttp]::new($hub.serviceConnectionString, $hub.caCertificatePath, $script:TwinTestTime.Eventually))
-    $hub | Add-Member -NotePropertyName Connection -NotePropertyValue (
-        Connect-IoTHub -ConnectionString $hub.serviceConnectionString -CACertificatePath $hub.caCertificatePath)
-    return $hub
+    try {
+        $hub = $line.Result | ConvertFrom-Json
+        $hub | Add-Member -NotePropertyName Process -NotePropertyValue $process
+        $hub | Add-Member -NotePropertyName Http -NotePropertyValue ([TwinPSTest.HubHttp]::new($hub.serviceConnectionString, $hub.caCertificatePath, $script:TwinTestTime.Eventually))
+        $hub | Add-Member -NotePropertyName Connection -NotePropertyValue (
+            Connect-IoTHub -ConnectionString $hub.serviceConnectionString -CACertificatePath $hub.caCertificatePath -ErrorAction Stop)
+        return $hub
+    }
+    catch {
+        # The caller never receives the hub, so nothing else would stop this emulator.
+        if (-not $process.HasExited) { $process.Kill($true) }
+        throw
+    }
 }
 
 function Wait-TwinTestCondition {
