@@ -28,20 +28,7 @@ if ($innerModule) {
 # PowerShell resolves [TypeName] only in the default context, so the module's public types (TwinPS.Models.Twin, ...)
 # become type accelerators of the same full name: [TwinPS.Models.Twin], -is and -as keep working.
 $typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
-$knownAccelerators = $typeAccelerators::Get
-$addedAccelerators = [System.Collections.Generic.List[string]]::new()
-foreach ($type in $twinPSAssembly.GetExportedTypes()) {
-    if (-not $knownAccelerators.ContainsKey($type.FullName)) {
-        $typeAccelerators::Add($type.FullName, $type)
-        $addedAccelerators.Add($type.FullName)
-    }
-}
-
+$addedAccelerators = [TwinPS.Loader.TypeAccelerators]::Add($typeAccelerators, $twinPSAssembly)
 $ExecutionContext.SessionState.Module.OnRemove = {
-    $current = $typeAccelerators::Get
-    foreach ($name in $addedAccelerators) {
-        if ($current.ContainsKey($name) -and $current[$name].Assembly -eq $twinPSAssembly) {
-            $null = $typeAccelerators::Remove($name)
-        }
-    }
+    [TwinPS.Loader.TypeAccelerators]::Remove($typeAccelerators, $twinPSAssembly, $addedAccelerators)
 }.GetNewClosure()
