@@ -1,5 +1,6 @@
 @{
     RootModule           = 'TwinPS.psm1'
+    RequiredAssemblies   = @('TwinPS.Loader.dll')
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Core')
     GUID                 = '6f1c2d3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f'

@@ -194,6 +194,9 @@ function Invoke-Bench {
     Invoke-Native dotnet $arguments
     Write-Step 'Device-side benchmark'
     Invoke-Native dotnet @('run', '--project', $bench, '-c', $Configuration, '--no-build', '--', 'device', '--output', $doc)
+    Write-Step 'Import-Module benchmark'
+    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-Import.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'), '-Output', $doc)
     Write-Step 'Cmdlet benchmark'
     # Its query row pages the same query with Microsoft's Node.js SDK from the conformance suite's own npm dependencies.
     Push-Location (Join-Path $Root 'tests/conformance')

@@ -3,15 +3,10 @@
 # AssemblyLoadContext: other modules' copies of those assemblies (Az.Accounts, Microsoft.Graph, an Add-Type of an
 # older Azure.Core) never meet TwinPS's, in either load order. Only TwinPS.Loader.dll loads in the default context.
 
-if (-not ('TwinPS.Loader.ModuleLoadContext' -as [type])) {
-    # LoadFrom on .NET (Core) loads into the default context, which is what the loader itself needs.
-    $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'TwinPS.Loader.dll'))
-    $isReload = $false
-}
-else {
-    $isReload = $true
-}
-
+# TwinPS.Loader.dll is the manifest's RequiredAssemblies entry: PowerShell has loaded it (once per process, into the
+# default context) before this script runs, which is cheaper than loading it from here. Its load context exists from
+# the first import on, so a second import (Import-Module -Force, Remove-Module then Import-Module) is told apart here.
+$isReload = $null -ne [TwinPS.Loader.ModuleLoadContext]::Instance
 $twinPSAssembly = [TwinPS.Loader.ModuleLoadContext]::Initialize()
 $innerModule = Microsoft.PowerShell.Core\Import-Module -Assembly $twinPSAssembly -PassThru:$isReload
 
@@ -29,6 +24,8 @@ if ($innerModule) {
 # become type accelerators of the same full name: [TwinPS.Models.Twin], -is and -as keep working.
 $typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
 $addedAccelerators = [TwinPS.Loader.TypeAccelerators]::Add($typeAccelerators, $twinPSAssembly)
+# The script block is bound to this module's scope, where the three variables live as long as the module does (no
+# GetNewClosure: it would build a second module at every import).
 $ExecutionContext.SessionState.Module.OnRemove = {
     [TwinPS.Loader.TypeAccelerators]::Remove($typeAccelerators, $twinPSAssembly, $addedAccelerators)
-}.GetNewClosure()
+}

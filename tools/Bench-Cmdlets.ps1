@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Cmdlet benchmark (not a test): Import-Module time, Get-IoTTwin overhead over raw HttpClient, Set-IoTTwinDesired
+    Cmdlet benchmark (not a test): Get-IoTTwin overhead over raw HttpClient, Set-IoTTwinDesired
     concurrency against a raw 16-request loop, Search-IoTTwin against Microsoft's Node.js SDK paging the same query,
     and Search-IoTTwin streaming time and memory over 100,000 twins.
 .DESCRIPTION
@@ -9,7 +9,8 @@
     baselines run in the TwinPS.Benchmarks console ('cmdlet-raw' mode) and in Node.js with azure-iothub from the
     conformance suite's own npm dependencies (tests/conformance/node_modules, `npm ci` there first). The emulator runs
     --in-memory on its own process: these figures are about the client, and the durable server cost is in the
-    Emulator section. Shared set-up: tools/BenchCommon.ps1.
+    Emulator section. Import-Module time has its own section and script: tools/Bench-Import.ps1.
+    Shared set-up: tools/BenchCommon.ps1.
     Rewrites the block between the cmdlet-benchmark markers of the output file.
 #>
 [CmdletBinding()]
@@ -18,14 +19,13 @@ param(
     [string] $EmulatorDll = (Join-Path $PSScriptRoot '../out/TwinPS/emulator/TwinPS.Emulator.dll'),
     [string] $BenchmarkDll = (Join-Path $PSScriptRoot '../tests/TwinPS.Benchmarks/bin/Release/net8.0/TwinPS.Benchmarks.dll'),
     [string] $Output = (Join-Path $PSScriptRoot '../docs/benchmarks.md'),
-    [ValidateRange(10, 100)] [int] $ImportRuns = 12,
     [ValidateRange(100, 100000)] [int] $GetCalls = 2000,
     [ValidateRange(100, 100000)] [int] $Patches = 1000,
     [ValidateRange(1000, 1000000)] [int] $Twins = 100000,
     [ValidateRange(1, 9)] [int] $Rounds = 3,
     [string] $NodeModules = (Join-Path $PSScriptRoot '../tests/conformance/node_modules'),
     # Which parts to run (all by default); a partial run still rewrites the section with the rows it measured.
-    [ValidateSet('Import', 'Get', 'Set', 'Search')] [string[]] $Part = @('Import', 'Get', 'Set', 'Search')
+    [ValidateSet('Get', 'Set', 'Search')] [string[]] $Part = @('Get', 'Set', 'Search')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -64,23 +64,6 @@ $EmulatorArguments = @('--https-port', '0', '--mqtt-port', '0', '--in-memory')
 $notes = [Collections.Generic.List[string]]::new()
 $firstLoad = Get-LoadAverage
 try {
-    # 1. Import-Module over a bare start, alternating the two so load changes hit both alike.
-    if ('Import' -in $Part) {
-        Write-Host "Import-Module: $ImportRuns fresh processes each…"
-        $load = Get-LoadAverage
-        $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
-        Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', "Import-Module '$ModulePath'; exit") | Out-Null # warm the file cache
-        for ($i = 0; $i -lt $ImportRuns; $i++) {
-            $bare.Add((Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', 'exit')).Milliseconds)
-            $import.Add((Invoke-Child 'dotnet' @($PwshDll, '-NoProfile', '-c', "Import-Module '$ModulePath'; exit")).Milliseconds)
-        }
-        $bareMs = Get-Median $bare; $importMs = Get-Median $import; $overMs = $importMs - $bareMs
-        Add-Result "``pwsh -NoProfile -c exit`` (median of $ImportRuns)" ('{0:N0} ms' -f $bareMs) -Load $load
-        Add-Result "``pwsh -NoProfile -c 'Import-Module out/TwinPS/TwinPS.psd1; exit'`` (median of $ImportRuns)" ('{0:N0} ms' -f $importMs) -Load $load
-        Add-Result 'Import-Module time over a bare start (difference of the medians)' ('{0:N0} ms' -f $overMs) '≤ 250 ms' ($overMs -le 250) $load
-        $notes.Add(('Import-Module added {0:N0} ms to a bare `pwsh -NoProfile` start of {1:N0} ms (medians of {2}; {3}).' -f $overMs, $bareMs, $ImportRuns, (Get-LoadDescription $load)))
-    }
-
     # The emulator on its own process; the section's text is derived from these arguments.
     $emulator = Start-BenchEmulator $EmulatorDll $EmulatorArguments
     $script:ReadyFile = Join-Path $Work 'ready.json'
@@ -255,7 +238,7 @@ $sb = [Text.StringBuilder]::new()
 $null = $sb.AppendLine('## Cmdlets')
 $null = $sb.AppendLine()
 $null = $sb.AppendLine(("Measured {0:yyyy-MM-dd HH:mm} UTC by ``tools/Bench-Cmdlets.ps1`` (``dotnet pwsh -NoProfile -File ./build.ps1 Bench``), in one run. " -f [datetime]::UtcNow) +
-    'Every PowerShell measurement ran in a fresh child `pwsh -NoProfile` (started as `dotnet pwsh.dll`, the same way for the bare and the import runs) that imported the built module from out/TwinPS and connected with the emulator''s service policy, trusting its CA. ' +
+    'Every PowerShell measurement ran in a fresh child `pwsh -NoProfile` (started as `dotnet pwsh.dll`) that imported the built module from out/TwinPS and connected with the emulator''s service policy, trusting its CA. ' +
     'The raw baselines are the `cmdlet-raw` mode of tests/TwinPS.Benchmarks: one .NET HttpClient that signs its own SAS with TwinPS.Protocol and trusts only the emulator''s CA; the query baseline is Microsoft''s Node.js SDK from the conformance suite''s npm dependencies. ' +
     $(if ($EmulatorArguments -contains '--in-memory') { 'The emulator ran **in memory** (`--in-memory`) as its own process on the same machine: these figures are about the client, and the durable server cost is in the Emulator section.' }
       else { 'The emulator ran as its own process on the same machine with a durable data folder.' }))
