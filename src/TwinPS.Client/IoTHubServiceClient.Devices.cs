@@ -10,7 +10,7 @@ namespace TwinPS.Client;
 public sealed partial class IoTHubServiceClient
 {
     /// <summary>Most entries one bulk registry request may carry.</summary>
-    public const int MaxBulkEntries = 100;
+    public const int MaxBulkEntries = IoTHubLimits.MaxBulkEntries;
 
     /// <summary>
     /// Creates a device identity (PUT without If-Match: fails with 409 <c>DeviceAlreadyExists</c> if the id exists).

@@ -122,7 +122,7 @@ public sealed partial class IoTHubServiceClient
     {
         if (pageSize is < 1 or > QueryOptions.MaxPageSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, "The page size must be 1 to 100.");
+            throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, $"The page size must be 1 to {QueryOptions.MaxPageSize}.");
         }
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -1,13 +1,14 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Azure.Core;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client;
 
 public sealed partial class IoTHubServiceClient
 {
     /// <summary>Longest query text IoT Hub accepts.</summary>
-    public const int MaxQueryLength = 8192;
+    public const int MaxQueryLength = IoTHubLimits.MaxQueryLength;
 
     /// <summary>
     /// Runs an IoT Hub query and streams its pages. A page is requested only when the consumer asks for the next one

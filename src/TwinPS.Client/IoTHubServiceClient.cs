@@ -19,7 +19,7 @@ namespace TwinPS.Client;
 public sealed partial class IoTHubServiceClient : IDisposable
 {
     /// <summary>The service API version sent with every request.</summary>
-    public const string ApiVersion = "2021-04-12";
+    public const string ApiVersion = IoTHubApiVersion.Current;
 
     /// <summary>The Microsoft Entra ID scope of IoT Hub data-plane tokens.</summary>
     public const string EntraScope = "https://iothubs.azure.net/.default";
@@ -192,7 +192,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
             options.Diagnostics.LoggedHeaderNames.Add(header);
         }
 
-        options.Diagnostics.LoggedQueryParameters.Add("api-version");
+        options.Diagnostics.LoggedQueryParameters.Add(IoTHubApiVersion.QueryParameter);
 
         // The pipeline keeps this client's own transport and retry policy; the caller's options object is left as it was.
         var callerRetryPolicy = options.RetryPolicy;
@@ -263,7 +263,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
             request.Method = method;
             request.Uri.Reset(_endpoint);
             request.Uri.AppendPath(path, escape: false);
-            request.Uri.AppendQuery("api-version", ApiVersion);
+            request.Uri.AppendQuery(IoTHubApiVersion.QueryParameter, ApiVersion);
             request.Headers.SetValue(HttpHeader.Names.Accept, "application/json");
             if (body is not null)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using TwinPS.Protocol;
 
 namespace TwinPS.Query;
 
@@ -6,7 +7,7 @@ namespace TwinPS.Query;
 public static class IoTHubQuery
 {
     /// <summary>The longest query text IoT Hub accepts, in characters.</summary>
-    public const int MaxQueryLength = 8192;
+    public const int MaxQueryLength = IoTHubLimits.MaxQueryLength;
 
     /// <summary>How deeply expressions may nest (parentheses, NOT, operator chains) before the query is rejected.</summary>
     public const int MaxNestingDepth = 100;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using TwinPS.Client.Http;
 using TwinPS.Client.Resilience;
 using TwinPS.Client.Tests.Infrastructure;
+using TwinPS.Protocol;
 using TwinPS.Testing;
 
 namespace TwinPS.Client.Tests;

@@ -10,8 +10,6 @@ namespace TwinPS.Client.Device;
 /// </summary>
 internal sealed class DeviceEndpoint
 {
-    public const string ApiVersion = "2021-04-12";
-
     private DeviceEndpoint(string hostName, string deviceId, string? moduleId, string dialHost, int port, IoTHubConnectionString? connectionString, X509Certificate2? certificate, string? productInfo)
     {
         HostName = hostName;
@@ -23,7 +21,7 @@ internal sealed class DeviceEndpoint
         Certificate = certificate;
         var userAgent = "TwinPS/" + (typeof(DeviceEndpoint).Assembly.GetName().Version?.ToString(3) ?? "0.0.0")
             + (string.IsNullOrWhiteSpace(productInfo) ? string.Empty : " " + productInfo.Trim());
-        UserName = $"{hostName}/{ClientId}/?api-version={ApiVersion}&DeviceClientType={Uri.EscapeDataString(userAgent)}";
+        UserName = DeviceMqttNames.UserName(hostName, ClientId, userAgent);
     }
 
     /// <summary>The hub host name as used in the user name and token resource (verbatim, port included if given).</summary>
@@ -34,7 +32,7 @@ internal sealed class DeviceEndpoint
     public string? ModuleId { get; }
 
     /// <summary><c>{deviceId}</c> or <c>{deviceId}/{moduleId}</c> — the MQTT client id, also used in messages.</summary>
-    public string ClientId => ModuleId is null ? DeviceId : $"{DeviceId}/{ModuleId}";
+    public string ClientId => DeviceMqttNames.ClientId(DeviceId, ModuleId);
 
     public string DialHost { get; }
 

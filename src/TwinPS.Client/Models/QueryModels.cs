@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client;
 
@@ -6,7 +7,7 @@ namespace TwinPS.Client;
 public sealed class QueryOptions
 {
     /// <summary>Largest page size the client asks for.</summary>
-    public const int MaxPageSize = 100;
+    public const int MaxPageSize = IoTHubLimits.MaxQueryPageSize;
 
     private int? _pageSize;
 
@@ -19,7 +20,7 @@ public sealed class QueryOptions
         {
             if (value is < 1 or > MaxPageSize)
             {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "PageSize must be between 1 and 100.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"PageSize must be between 1 and {MaxPageSize}.");
             }
 
             _pageSize = value;

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client.Resilience;
 

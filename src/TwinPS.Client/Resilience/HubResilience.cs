@@ -1,4 +1,5 @@
 using System.Globalization;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client.Resilience;
 

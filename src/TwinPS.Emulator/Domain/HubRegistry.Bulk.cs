@@ -53,8 +53,8 @@ internal sealed partial class HubRegistry
     public async Task<BulkResult> BulkAsync(JsonArray entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        if (entries.Count > 100)
-            throw new IoTHubProtocolException(IoTHubErrorCode.TooManyDevices, $"Too many devices: {entries.Count} in one bulk request, at most 100 are allowed.");
+        if (entries.Count > IoTHubLimits.MaxBulkEntries)
+            throw new IoTHubProtocolException(IoTHubErrorCode.TooManyDevices, $"Too many devices: {entries.Count} in one bulk request, at most {IoTHubLimits.MaxBulkEntries} are allowed.");
         if (entries.Count == 0)
             throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The bulk request contains no devices.");
 

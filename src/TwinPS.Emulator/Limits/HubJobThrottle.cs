@@ -1,4 +1,5 @@
 using TwinPS.Emulator.Jobs;
+using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Limits;
 

@@ -4,34 +4,6 @@ using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Limits;
 
-/// <summary>
-/// The emulator's operation throttles (throttling reference §3.1 and §3.5): one budget per class, refilled
-/// continuously at the class's rate, holding at most <c>--burst</c> seconds of it.
-/// </summary>
-internal enum ThrottleClass
-{
-    /// <summary>Twin reads: REST <c>GET /twins/…</c> and MQTT twin GET. Cost 1 per request.</summary>
-    TwinRead,
-
-    /// <summary>Twin updates: REST <c>PATCH</c>/<c>PUT /twins/…</c> and MQTT reported-properties PATCH. Cost 1.</summary>
-    TwinUpdate,
-
-    /// <summary>Queries: every page of <c>POST /devices/query</c> (continuations too). Cost 1.</summary>
-    Query,
-
-    /// <summary>Identity registry operations: cost 1 per operation, and one per entry of a bulk <c>POST /devices</c>.</summary>
-    Registry,
-
-    /// <summary>Jobs operations (create, get, list, cancel). Cost 1.</summary>
-    JobOperation,
-
-    /// <summary>Per-device job operations (a twin update or a method call the job runner makes for one device). Cost 1.</summary>
-    JobDevice,
-
-    /// <summary>Direct methods: cost <c>DirectMethodRequest.ThrottleUnits</c> (4 KB meter units of request payload, at least one).</summary>
-    Method,
-}
-
 /// <summary>How requests over a class's rate are treated.</summary>
 internal enum ThrottleMode
 {
@@ -40,57 +12,6 @@ internal enum ThrottleMode
 
     /// <summary>429001 <c>ThrottlingException</c> at once.</summary>
     Strict,
-}
-
-/// <summary>Names, wire strings and facts about <see cref="ThrottleClass"/> values.</summary>
-internal static class ThrottleClasses
-{
-    public static IReadOnlyList<ThrottleClass> All { get; } = Enum.GetValues<ThrottleClass>();
-
-    /// <summary>The command-line and statistics name (<c>twinRead</c>, <c>twinUpdate</c>, <c>query</c>, …).</summary>
-    public static string NameOf(ThrottleClass throttleClass) => throttleClass switch
-    {
-        ThrottleClass.TwinRead => "twinRead",
-        ThrottleClass.TwinUpdate => "twinUpdate",
-        ThrottleClass.Query => "query",
-        ThrottleClass.Registry => "registry",
-        ThrottleClass.JobOperation => "jobOperation",
-        ThrottleClass.JobDevice => "jobDevice",
-        ThrottleClass.Method => "method",
-        _ => throw new ArgumentOutOfRangeException(nameof(throttleClass)),
-    };
-
-    /// <summary>Parses a class name (case-insensitive).</summary>
-    public static bool TryParse(string name, out ThrottleClass throttleClass)
-    {
-        foreach (ThrottleClass c in All)
-        {
-            if (string.Equals(NameOf(c), name, StringComparison.OrdinalIgnoreCase))
-            {
-                throttleClass = c;
-                return true;
-            }
-        }
-
-        throttleClass = default;
-        return false;
-    }
-
-    /// <summary>
-    /// The "Operation type" the 429 message names. <c>CRUD</c> for the registry is observed on a live hub; the others are
-    /// UNCONFIRMED choices (docs/emulator-fidelity.md).
-    /// </summary>
-    public static string OperationType(ThrottleClass throttleClass) => throttleClass switch
-    {
-        ThrottleClass.TwinRead => "TwinRead",
-        ThrottleClass.TwinUpdate => "TwinUpdate",
-        ThrottleClass.Query => "Query",
-        ThrottleClass.Registry => "CRUD",
-        ThrottleClass.JobOperation => "JobsOperation",
-        ThrottleClass.JobDevice => "JobsDeviceOperation",
-        ThrottleClass.Method => "DirectMethod",
-        _ => throw new ArgumentOutOfRangeException(nameof(throttleClass)),
-    };
 }
 
 /// <summary>The answer of <see cref="HubThrottle.AcquireAsync"/>: admitted (no error), or the 429 to send.</summary>
@@ -130,15 +51,15 @@ internal sealed class HubThrottle : IDisposable
 
     private readonly Bucket?[] _buckets;
     private readonly Timer? _timer;
-    private readonly long[] _admitted = new long[ThrottleClasses.All.Count];
-    private readonly long[] _queued = new long[ThrottleClasses.All.Count];
-    private readonly long[,] _throttled = new long[ThrottleClasses.All.Count, 3];
+    private readonly long[] _admitted = new long[ThrottleClasses.SlotCount];
+    private readonly long[] _queued = new long[ThrottleClasses.SlotCount];
+    private readonly long[,] _throttled = new long[ThrottleClasses.SlotCount, 3];
 
     public HubThrottle(ThrottleSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Settings = settings;
-        _buckets = new Bucket?[ThrottleClasses.All.Count];
+        _buckets = new Bucket?[ThrottleClasses.SlotCount];
         foreach ((ThrottleClass c, double rate) in settings.Rates)
             _buckets[(int)c] = new Bucket(rate, settings.BurstSeconds);
         if (settings.IsEnabled)
@@ -251,7 +172,7 @@ internal sealed class HubThrottle : IDisposable
         ArgumentNullException.ThrowIfNull(writer);
         IoTHubErrorCode[] codes = [IoTHubErrorCode.ThrottlingException, IoTHubErrorCode.ThrottleBacklogLimitExceeded, IoTHubErrorCode.ThrottlingBacklogTimeout];
         long total = 0;
-        foreach (ThrottleClass c in ThrottleClasses.All)
+        foreach (ThrottleClass c in ThrottleClasses.Metered)
         {
             foreach (IoTHubErrorCode code in codes) total += ThrottledCount(c, code);
         }
@@ -260,10 +181,10 @@ internal sealed class HubThrottle : IDisposable
         writer.WriteNumber("total", total);
         writer.WriteStartObject("byCode");
         foreach (IoTHubErrorCode code in codes)
-            writer.WriteNumber(IoTHubErrors.NameOf(code), ThrottleClasses.All.Sum(c => ThrottledCount(c, code)));
+            writer.WriteNumber(IoTHubErrors.NameOf(code), ThrottleClasses.Metered.Sum(c => ThrottledCount(c, code)));
         writer.WriteEndObject();
         writer.WriteStartObject("byClass");
-        foreach (ThrottleClass c in ThrottleClasses.All)
+        foreach (ThrottleClass c in ThrottleClasses.Metered)
         {
             writer.WriteStartObject(ThrottleClasses.NameOf(c));
             writer.WriteNumber("admitted", AdmittedCount(c));

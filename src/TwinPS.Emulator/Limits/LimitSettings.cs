@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using TwinPS.Emulator.Hosting;
+using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Limits;
 
@@ -66,7 +67,7 @@ internal sealed class ThrottleSettings
         }
 
         writer.WriteStartObject("ratesPerSecond");
-        foreach (ThrottleClass c in ThrottleClasses.All)
+        foreach (ThrottleClass c in ThrottleClasses.Metered)
         {
             if (Rates.TryGetValue(c, out double rate)) writer.WriteNumber(ThrottleClasses.NameOf(c), Math.Round(rate, 6));
         }
@@ -225,7 +226,7 @@ internal sealed class LimitOptionsParser
         var rates = new Dictionary<ThrottleClass, double>();
         if (_tier is not null)
         {
-            foreach (ThrottleClass c in ThrottleClasses.All) rates[c] = _tier.RatePerSecond(c, units);
+            foreach (ThrottleClass c in ThrottleClasses.Metered) rates[c] = _tier.RatePerSecond(c, units);
         }
 
         foreach ((ThrottleClass c, double perSecond) in _rates) rates[c] = perSecond;
@@ -274,7 +275,7 @@ internal sealed class LimitOptionsParser
             throw new OptionsException($"Option '--rate' needs CLASS=N/s or CLASS=N/min, got '{Shorten(text)}'.");
         string className = text[..eq].Trim();
         if (!ThrottleClasses.TryParse(className, out ThrottleClass c))
-            throw new OptionsException($"Option '--rate' got the unknown class '{Shorten(className)}'; the classes are {string.Join(", ", ThrottleClasses.All.Select(ThrottleClasses.NameOf))}.");
+            throw new OptionsException($"Option '--rate' got the unknown class '{Shorten(className)}'; the classes are {string.Join(", ", ThrottleClasses.Metered.Select(ThrottleClasses.NameOf))}.");
         string number = text[(eq + 1)..slash].Trim();
         string unit = text[(slash + 1)..].Trim().ToLowerInvariant();
         double seconds = unit switch

@@ -12,7 +12,7 @@ namespace TwinPS.Emulator.Mqtt;
 /// <summary>An authenticated device connection (what CONNECT proved).</summary>
 internal sealed record DeviceCredentials(string DeviceId, string? ModuleId, string Method, DateTimeOffset? TokenExpiresOn)
 {
-    public string ClientId => ModuleId is null ? DeviceId : $"{DeviceId}/{ModuleId}";
+    public string ClientId => DeviceMqttNames.ClientId(DeviceId, ModuleId);
 }
 
 /// <summary>The CONNACK to send when a CONNECT is refused, and why (for the log; never contains secrets).</summary>
@@ -43,13 +43,13 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
             return null;
         }
 
-        if (!TrySplitClientId(clientId, out var deviceId, out var moduleId))
+        if (!DeviceMqttNames.TrySplitClientId(clientId, out var deviceId, out var moduleId))
         {
             refusal = new(MqttConnectReasonCode.ClientIdentifierNotValid, "the client id is not {deviceId} or {deviceId}/{moduleId}");
             return null;
         }
 
-        if (!UserNameNames(userName, deviceId, moduleId, out var userNameProblem))
+        if (!DeviceMqttNames.UserNameNames(userName, deviceId, moduleId, out var userNameProblem))
         {
             return Refuse(out refusal, userNameProblem);
         }
@@ -197,77 +197,5 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
     {
         refusal = new ConnectRefusal(MqttConnectReasonCode.NotAuthorized, reason);
         return null;
-    }
-
-    /// <summary>Splits <c>{deviceId}</c> or <c>{deviceId}/{moduleId}</c>, both valid ids.</summary>
-    internal static bool TrySplitClientId(string? clientId, out string deviceId, out string? moduleId)
-    {
-        deviceId = string.Empty;
-        moduleId = null;
-        if (string.IsNullOrEmpty(clientId))
-        {
-            return false;
-        }
-
-        var parts = clientId.Split('/');
-        if (parts.Length > 2 || !IdentityRules.IsValidDeviceId(parts[0]))
-        {
-            return false;
-        }
-
-        deviceId = parts[0];
-        if (parts.Length == 2)
-        {
-            if (!IdentityRules.IsValidDeviceId(parts[1]))
-            {
-                return false;
-            }
-
-            moduleId = parts[1];
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Reads the user name leniently: <c>{host}/{deviceId}[/{moduleId}]/?{query}</c>, also without the <c>?</c>
-    /// (<c>…/{deviceId}/api-version=…</c>) or without any query; the query is not checked. The identity part must equal the client id's.
-    /// </summary>
-    internal static bool UserNameNames(string? userName, string deviceId, string? moduleId, out string problem)
-    {
-        problem = string.Empty;
-        if (string.IsNullOrEmpty(userName))
-        {
-            problem = "no user name ({host}/{deviceId}/?api-version=…)";
-            return false;
-        }
-
-        var path = userName;
-        var q = path.IndexOf('?', StringComparison.Ordinal);
-        if (q >= 0)
-        {
-            path = path[..q];
-        }
-        else
-        {
-            var legacy = path.IndexOf("/api-version=", StringComparison.OrdinalIgnoreCase);
-            if (legacy >= 0)
-            {
-                path = path[..(legacy + 1)];
-            }
-        }
-
-        var segments = path.TrimEnd('/').Split('/');
-        var expected = moduleId is null ? 2 : 3;
-        if (segments.Length != expected
-            || segments[0].Length == 0
-            || !string.Equals(segments[1], deviceId, StringComparison.Ordinal)
-            || (moduleId is not null && !string.Equals(segments[2], moduleId, StringComparison.Ordinal)))
-        {
-            problem = "the user name does not name the same identity as the client id";
-            return false;
-        }
-
-        return true;
     }
 }

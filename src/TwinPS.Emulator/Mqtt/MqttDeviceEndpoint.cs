@@ -214,15 +214,15 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
             e.Response.ReasonCode = MqttSubscribeReasonCode.GrantedQoS1;
         }
 
-        if (filter == MqttTopicRules.TwinResponses)
+        if (filter == DeviceTwinTopics.ResponseFilter)
         {
             connection.TwinResponsesSubscribed = true;
         }
-        else if (filter == MqttTopicRules.DesiredPatches)
+        else if (filter == DeviceTwinTopics.DesiredFilter)
         {
             connection.DesiredSubscribed = true;
         }
-        else if (filter == MqttTopicRules.MethodRequests)
+        else if (filter == DirectMethodTopics.RequestFilter)
         {
             _methods.Subscribed(connection.ClientId, connection);
         }
@@ -232,7 +232,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
     private Task OnInterceptingUnsubscriptionAsync(InterceptingUnsubscriptionEventArgs e)
     {
-        if (e.Topic == MqttTopicRules.MethodRequests && _connections.TryGetValue(e.ClientId, out var connection))
+        if (e.Topic == DirectMethodTopics.RequestFilter && _connections.TryGetValue(e.ClientId, out var connection))
         {
             _methods.Unsubscribed(connection.ClientId, connection);
         }
@@ -259,14 +259,13 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         }
 
         var topic = message.Topic ?? string.Empty;
-        var kind = MqttTopicRules.Classify(topic, connection.DeviceId, connection.ModuleId, out var query);
+        var kind = MqttTopicRules.Classify(topic, connection.DeviceId, connection.ModuleId, out var rid);
         try
         {
             switch (kind)
             {
                 case DevicePublishKind.TwinGet:
                 case DevicePublishKind.TwinPatchReported:
-                    var rid = MqttTopicRules.ParseQuery(query).GetValueOrDefault("$rid");
                     if (string.IsNullOrEmpty(rid))
                     {
                         LogProtocolError(_logger, connection.ClientId, "twin request without $rid");
@@ -298,7 +297,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
                     ThrottleOutcome outcome = await _throttle.AcquireAsync(isGet ? ThrottleClass.TwinRead : ThrottleClass.TwinUpdate, 1, CancellationToken.None).ConfigureAwait(false);
                     if (!outcome.Admitted)
                     {
-                        await SendAsync(connection, MqttTopicRules.TwinResponse(429, rid, null), []).ConfigureAwait(false);
+                        await SendAsync(connection, DeviceTwinTopics.Response(429, rid, null), []).ConfigureAwait(false);
                         return;
                     }
 
@@ -362,7 +361,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
             return;
         }
 
-        await SendAsync(connection, MqttTopicRules.TwinResponse(200, rid, null), Encoding.UTF8.GetBytes(view.ToJsonString())).ConfigureAwait(false);
+        await SendAsync(connection, DeviceTwinTopics.Response(200, rid, null), Encoding.UTF8.GetBytes(view.ToJsonString())).ConfigureAwait(false);
     }
 
     private async Task AnswerPatchReportedAsync(DeviceConnection connection, string rid, byte[] payload, bool answer = true)
@@ -395,7 +394,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
             return;
         }
 
-        if (answer) await SendAsync(connection, MqttTopicRules.TwinResponse(204, rid, version), []).ConfigureAwait(false);
+        if (answer) await SendAsync(connection, DeviceTwinTopics.Response(204, rid, version), []).ConfigureAwait(false);
     }
 
     private Task SendErrorAsync(DeviceConnection connection, string rid, IoTHubProtocolException error)
@@ -403,7 +402,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         var status = error.HttpStatus is >= 400 and <= 599 ? error.HttpStatus : 400;
         var code = error.Code == IoTHubErrorCode.Unknown ? IoTHubErrorCode.ArgumentInvalid : error.Code;
         var body = IoTHubErrorEnvelope.WriteNumeric(code, error.Message, IoTHubErrorEnvelope.NewTrackingId(), DateTimeOffset.UtcNow);
-        return SendAsync(connection, MqttTopicRules.TwinResponse(status, rid, null), Encoding.UTF8.GetBytes(body));
+        return SendAsync(connection, DeviceTwinTopics.Response(status, rid, null), Encoding.UTF8.GetBytes(body));
     }
 
     private void OnDesiredPropertiesChanged(object? sender, DesiredPropertiesChangedEventArgs e)
@@ -422,7 +421,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         }
 
         var payload = Encoding.UTF8.GetBytes(e.Patch.ToJsonString());
-        _ = SendAsync(connection, MqttTopicRules.DesiredNotification(e.DesiredVersion), payload);
+        _ = SendAsync(connection, DeviceTwinTopics.DesiredNotification(e.DesiredVersion), payload);
     }
 
     private void OnIdentityChanged(object? sender, IdentityChangedEventArgs e)

@@ -34,9 +34,9 @@ internal sealed class DeviceHandlers(HubRegistry registry, HubThrottle throttle)
 
     public Task ListDevicesAsync(HttpContext context)
     {
-        int top = 1000;
+        int top = IoTHubLimits.MaxDeviceListTop;
         string? topText = context.Request.Query["top"];
-        if (topText is not null && int.TryParse(topText, NumberStyles.Integer, CultureInfo.InvariantCulture, out int t) && t is >= 1 and <= 1000)
+        if (topText is not null && int.TryParse(topText, NumberStyles.Integer, CultureInfo.InvariantCulture, out int t) && t >= 1 && t <= IoTHubLimits.MaxDeviceListTop)
             top = t;
         var devices = new List<TwinSnapshot>(Math.Min(top, registry.DeviceCount));
         foreach (string id in registry.SortedDeviceIds())
@@ -79,7 +79,7 @@ internal sealed class DeviceHandlers(HubRegistry registry, HubThrottle throttle)
             throw new IoTHubProtocolException(IoTHubErrorCode.IotHubFormatError, "The bulk registry body must be a JSON array of devices.");
 
         // Every entry is one registry operation against the throttle (reference §3.1).
-        await throttle.EnsureAsync(ThrottleClass.Registry, Math.Clamp(entries.Count, 1, RestLimits.MaxBulkEntries), context.RequestAborted).ConfigureAwait(false);
+        await throttle.EnsureAsync(ThrottleClass.Registry, Math.Clamp(entries.Count, 1, IoTHubLimits.MaxBulkEntries), context.RequestAborted).ConfigureAwait(false);
         BulkResult result = await registry.BulkAsync(entries).ConfigureAwait(false);
         if (!result.IsSuccessful)
         {

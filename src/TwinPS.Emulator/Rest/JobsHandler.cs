@@ -63,9 +63,9 @@ internal sealed class JobsHandler(JobService jobs, QueryContinuation continuatio
 
     private static int PageSize(string? header)
     {
-        if (string.IsNullOrWhiteSpace(header)) return RestLimits.MaxPageSize;
+        if (string.IsNullOrWhiteSpace(header)) return IoTHubLimits.MaxQueryPageSize;
         if (!int.TryParse(header, NumberStyles.Integer, CultureInfo.InvariantCulture, out int size))
             throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The x-ms-max-item-count header must be a whole number.");
-        return size < 1 ? RestLimits.MaxPageSize : Math.Min(size, RestLimits.MaxPageSize);
+        return size < 1 ? IoTHubLimits.MaxQueryPageSize : Math.Min(size, IoTHubLimits.MaxQueryPageSize);
     }
 }

@@ -23,8 +23,8 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
         JsonObject body = await RequestBody.ReadObjectAsync(context).ConfigureAwait(false);
         if (body["query"] is not JsonValue queryValue || !queryValue.TryGetValue(out string? text) || string.IsNullOrWhiteSpace(text))
             throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The body must be {\"query\":\"<query text>\"}.");
-        if (text.Length > RestLimits.MaxQueryLength)
-            throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, $"The query is {text.Length} characters long; at most {RestLimits.MaxQueryLength} are allowed.");
+        if (text.Length > IoTHubLimits.MaxQueryLength)
+            throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, $"The query is {text.Length} characters long; at most {IoTHubLimits.MaxQueryLength} are allowed.");
 
         ParsedQuery query;
         try
@@ -182,10 +182,10 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
 
     private static int PageSize(string? header)
     {
-        if (string.IsNullOrWhiteSpace(header)) return RestLimits.MaxPageSize;
+        if (string.IsNullOrWhiteSpace(header)) return IoTHubLimits.MaxQueryPageSize;
         if (!int.TryParse(header, NumberStyles.Integer, CultureInfo.InvariantCulture, out int size))
             throw new IoTHubProtocolException(IoTHubErrorCode.ArgumentInvalid, "The x-ms-max-item-count header must be a whole number.");
-        return size < 1 ? RestLimits.MaxPageSize : Math.Min(size, RestLimits.MaxPageSize);
+        return size < 1 ? IoTHubLimits.MaxQueryPageSize : Math.Min(size, IoTHubLimits.MaxQueryPageSize);
     }
 
     private sealed class ModuleKeyComparer : IComparer<(string DeviceId, string ModuleId)>

@@ -28,15 +28,6 @@ internal static class RestLimits
     /// <summary>Largest request body accepted (a bulk call of 100 devices with twins fits).</summary>
     public const long MaxRequestBodyBytes = 8 * 1024 * 1024;
 
-    /// <summary>Page size cap and default for queries.</summary>
-    public const int MaxPageSize = 100;
-
-    /// <summary>Longest query text (REST reference §4: 8192 characters).</summary>
-    public const int MaxQueryLength = 8192;
-
-    /// <summary>Most entries in one bulk registry call.</summary>
-    public const int MaxBulkEntries = 100;
-
     /// <summary>JSON nesting accepted by the parser; twin depth rules (10) are checked afterwards.</summary>
     public const int MaxJsonDepth = 128;
 }

@@ -28,12 +28,6 @@ internal sealed partial class RestDispatcher(
     EntraTokenIssuer tokenIssuer,
     ILogger<RestDispatcher> logger)
 {
-    /// <summary>api-versions the service accepts (REST reference §1.1).</summary>
-    private static readonly HashSet<string> ApiVersions = new(StringComparer.Ordinal)
-    {
-        "2021-04-12", "2018-06-30", "2020-05-31-preview", "2020-09-30", "2024-03-31",
-    };
-
     private readonly DeviceHandlers _devices = new(registry, throttle);
     private readonly TwinHandlers _twins = new(registry);
     private readonly QueryHandler _query = new(registry, continuation, jobs);
@@ -98,10 +92,10 @@ internal sealed partial class RestDispatcher(
         HttpRequest request = context.Request;
         string[] segments = PathSegments(context);
 
-        string? apiVersion = request.Query["api-version"];
+        string? apiVersion = request.Query[IoTHubApiVersion.QueryParameter];
         if (string.IsNullOrEmpty(apiVersion))
             throw new IoTHubProtocolException(IoTHubErrorCode.InvalidProtocolVersion, "The api-version query parameter is missing.");
-        if (!ApiVersions.Contains(apiVersion))
+        if (!IoTHubApiVersion.Accepted.Contains(apiVersion))
             throw new IoTHubProtocolException(IoTHubErrorCode.InvalidProtocolVersion, $"The api-version '{Shorten(apiVersion)}' is not supported.");
 
         HubCaller caller = await authenticator.AuthenticateAsync(request.Headers.Authorization).ConfigureAwait(false);

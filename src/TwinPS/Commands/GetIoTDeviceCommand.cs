@@ -5,6 +5,7 @@ using TwinPS.Client.Resilience;
 using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 

@@ -3,6 +3,7 @@ using TwinPS.Client.Resilience;
 using TwinPS.Models;
 
 using TwinPS.Completion;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 

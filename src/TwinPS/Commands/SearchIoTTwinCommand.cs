@@ -8,6 +8,7 @@ using TwinPS.Client.Resilience;
 using TwinPS.Completion;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 using TwinPS.Query;
 
 namespace TwinPS.Commands;

@@ -3,6 +3,7 @@ using TwinPS.Client;
 using TwinPS.Client.Resilience;
 using TwinPS.Internal;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 

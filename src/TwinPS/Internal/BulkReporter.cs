@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using TwinPS.Client;
 using TwinPS.Client.Resilience;
+using TwinPS.Protocol;
 
 namespace TwinPS.Internal;
 

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using TwinPS.Client;
 using TwinPS.Client.Resilience;
 using TwinPS.Models;
+using TwinPS.Protocol;
 
 namespace TwinPS.Internal;
 

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
+using TwinPS.Protocol;
 
 namespace TwinPS.Internal;
 
@@ -58,13 +59,15 @@ internal sealed class EmulatorRateTransformationAttribute : ArgumentTransformati
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 internal sealed partial class ValidateEmulatorRateAttribute : ValidateEnumeratedArgumentsAttribute
 {
-    public const string Classes = "twinRead, twinUpdate, query, registry, jobOperation, jobDevice, method";
+    /// <summary>The class names, as the emulator's <c>--rate</c> takes them.</summary>
+    public static readonly string Classes = string.Join(", ", ThrottleClasses.Metered.Select(ThrottleClasses.NameOf));
 
     protected override void ValidateElement(object element)
     {
         string text = element as string ?? Convert.ToString(element, CultureInfo.InvariantCulture) ?? string.Empty;
         Match match = RatePattern().Match(text);
         if (!match.Success
+            || !ThrottleClasses.TryParse(match.Groups["c"].Value, out _)
             || !double.TryParse(match.Groups["n"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double n)
             || !(n > 0) || n > 1_000_000)
         {
@@ -74,6 +77,6 @@ internal sealed partial class ValidateEmulatorRateAttribute : ValidateEnumerated
         }
     }
 
-    [GeneratedRegex(@"^\s*(twinRead|twinUpdate|query|registry|jobOperation|jobDevice|method)\s*=\s*(?<n>[0-9]+(\.[0-9]+)?)\s*/\s*(s|min)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(?<c>[A-Za-z]+)\s*=\s*(?<n>[0-9]+(\.[0-9]+)?)\s*/\s*(s|min)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex RatePattern();
 }

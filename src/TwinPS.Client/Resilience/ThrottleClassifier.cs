@@ -1,39 +1,9 @@
 using Azure.Core;
+using TwinPS.Protocol;
 
 namespace TwinPS.Client.Resilience;
 
-/// <summary>
-/// The IoT Hub throttle a request counts against (each has its own budget on a real hub, so each has its own learned
-/// rate on a connection).
-/// </summary>
-public enum ThrottleClass
-{
-    /// <summary>Anything not metered by a known throttle (e.g. statistics).</summary>
-    Other,
-
-    /// <summary>Twin reads (device and module): 100/s on S1.</summary>
-    TwinRead,
-
-    /// <summary>Twin updates (device and module, PATCH and PUT): 50/s on S1.</summary>
-    TwinUpdate,
-
-    /// <summary>Queries (every page counts): 20/min/unit on S1.</summary>
-    Query,
-
-    /// <summary>Identity registry operations (each bulk entry counts): 100/min/unit on S1.</summary>
-    Registry,
-
-    /// <summary>Jobs operations (create, get, list, cancel): 100/min/unit on S1.</summary>
-    JobOperation,
-
-    /// <summary>Jobs device operations (metered by the hub's job runner).</summary>
-    JobDevice,
-
-    /// <summary>Direct methods (metered in 4 KB steps): 160 KB/s/unit on S1.</summary>
-    Method,
-}
-
-/// <summary>Maps a request (method and path) to its throttle class.</summary>
+/// <summary>Maps a service REST request (method and path) to the <see cref="ThrottleClass"/> it counts against.</summary>
 public static class ThrottleClassifier
 {
     /// <summary>The throttle class of <paramref name="method"/> on <paramref name="path"/> (path without query string).</summary>
