@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TwinPS.Emulator.Storage;
 using TwinPS.Protocol;
+using static TwinPS.Emulator.Domain.HubErrors;
 
 namespace TwinPS.Emulator.Domain;
 
@@ -127,11 +128,11 @@ internal sealed partial class HubRegistry
                 }
             }
 
-            await _store.CommitAsync(operations).ConfigureAwait(false);
-            CountRegistryWrites(operations.Count);
+            await store.CommitAsync(operations).ConfigureAwait(false);
+            counts.Count(WriteKind.Registry, operations.Count);
             Publish(stagedDevices, stagedModules);
-            foreach (var e in identityEvents) IdentityChanged?.Invoke(this, e);
-            foreach (var e in desiredEvents) DesiredPropertiesChanged?.Invoke(this, e);
+            foreach (var e in identityEvents) events.RaiseIdentityChanged(e);
+            foreach (var e in desiredEvents) events.RaiseDesiredPropertiesChanged(e);
             return result;
         }
         finally
@@ -147,25 +148,25 @@ internal sealed partial class HubRegistry
         {
             if (snapshot is null)
             {
-                if (_devices.TryRemove(id, out DeviceEntry? removed))
+                if (table.RemoveDevice(id, out DeviceEntry? removed))
                 {
                     removed.Deleted = true;
                     foreach (TwinEntry m in removed.Modules.Values) m.Deleted = true;
                 }
             }
-            else if (_devices.TryGetValue(id, out DeviceEntry? existing) && !existing.Deleted)
+            else if (table.TryGetDevice(id, out DeviceEntry? existing) && !existing.Deleted)
             {
                 existing.Current = snapshot;
             }
             else
             {
-                _devices[id] = new DeviceEntry(id, snapshot);
+                table.SetDevice(id, new DeviceEntry(id, snapshot));
             }
         }
 
         foreach (var ((id, moduleId), snapshot) in stagedModules)
         {
-            if (!_devices.TryGetValue(id, out DeviceEntry? device)) continue;
+            if (!table.TryGetDevice(id, out DeviceEntry? device)) continue;
             if (snapshot is null)
             {
                 if (device.Modules.TryRemove(moduleId, out TwinEntry? removed)) removed.Deleted = true;
@@ -180,11 +181,11 @@ internal sealed partial class HubRegistry
             }
         }
 
-        InvalidateIndexes();
+        table.InvalidateIndexes();
     }
 
     private TwinSnapshot? CurrentDeviceForBulk(string id, Dictionary<string, TwinSnapshot?> stagedDevices) =>
-        stagedDevices.TryGetValue(id, out TwinSnapshot? staged) ? staged : FindDevice(id);
+        stagedDevices.TryGetValue(id, out TwinSnapshot? staged) ? staged : table.FindDevice(id);
 
     private async Task<TwinSnapshot?> CurrentForBulkAsync(
         string id, string? moduleId, Dictionary<string, TwinSnapshot?> stagedDevices, Dictionary<(string, string), TwinSnapshot?> stagedModules, List<TwinEntry> held)
@@ -193,7 +194,7 @@ internal sealed partial class HubRegistry
         if (moduleId is not null && stagedModules.TryGetValue((id, moduleId), out TwinSnapshot? stagedModule)) return stagedModule;
         if (moduleId is not null && stagedDevices.TryGetValue(id, out TwinSnapshot? parent) && parent is null) return null;
 
-        TwinEntry? entry = TryEntry(id, moduleId);
+        TwinEntry? entry = table.TryEntry(id, moduleId);
         if (entry is null || entry.Deleted) return null;
 
         // Hold the entry's gate until the batch is published, so concurrent twin writers cannot interleave.

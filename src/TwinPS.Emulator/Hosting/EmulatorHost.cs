@@ -46,8 +46,8 @@ internal static class EmulatorHost
             SharedAccessPolicies policies = await SharedAccessPolicies.LoadOrCreateAsync(store, options.CustomPolicies).ConfigureAwait(false);
             using EntraTokenIssuer tokenIssuer = EntraTokenIssuer.LoadOrCreate(certificateFolder, options.HubName, options.EntraClockSkew);
             var context = new EmulatorContext(options, HostNameFor(options.BindAddress), certificates, policies, tokenIssuer);
-            HubRegistry registry = HubRegistry.Load(store);
-            return await ServeAsync(context, registry, store, dataPath).ConfigureAwait(false);
+            DeviceTable devices = DeviceTable.Load(store);
+            return await ServeAsync(context, devices, store, dataPath).ConfigureAwait(false);
         }
         catch (DataFolderException ex)
         {
@@ -78,7 +78,7 @@ internal static class EmulatorHost
         }
     }
 
-    private static async Task<int> ServeAsync(EmulatorContext context, HubRegistry registry, HubStore store, string? dataPath)
+    private static async Task<int> ServeAsync(EmulatorContext context, DeviceTable devices, HubStore store, string? dataPath)
     {
         EmulatorOptions options = context.Options;
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -119,7 +119,12 @@ internal static class EmulatorHost
         });
 
         builder.Services.AddSingleton(context);
-        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton(devices);
+        builder.Services.AddSingleton<HubEvents>();
+        builder.Services.AddSingleton<WriteCounts>();
+        builder.Services.AddSingleton<HubRegistry>();
+        builder.Services.AddSingleton<HubTwins>();
+        builder.Services.AddSingleton<DeviceConnections>();
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(context.Policies);
         builder.Services.AddSingleton(context.TokenIssuer);
@@ -163,7 +168,7 @@ internal static class EmulatorHost
         await Console.Out.WriteLineAsync(ReadyLine.Build(context, mqttPort, dataPath)).ConfigureAwait(false);
         await Console.Out.FlushAsync().ConfigureAwait(false);
         logger.LogInformation("TwinPS emulator ready on https://{Host}:{Port} (hub {Hub}, {Devices} devices loaded)",
-            context.HostName, context.HttpsPort, options.HubName, registry.DeviceCount);
+            context.HostName, context.HttpsPort, options.HubName, devices.DeviceCount);
 
         await app.WaitForShutdownAsync().ConfigureAwait(false);
 

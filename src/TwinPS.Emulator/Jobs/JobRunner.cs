@@ -23,17 +23,19 @@ internal sealed partial class JobRunner : BackgroundService
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
     private readonly JobService _jobs;
-    private readonly HubRegistry _registry;
+    private readonly DeviceTable _devices;
+    private readonly HubTwins _twins;
     private readonly DeviceMethodBroker _methods;
     private readonly IJobThrottle _throttle;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
 
-    public JobRunner(JobService jobs, HubRegistry registry, DeviceMethodBroker methods, IJobThrottle throttle, ILogger<JobRunner> logger)
+    public JobRunner(JobService jobs, DeviceTable devices, HubTwins twins, DeviceMethodBroker methods, IJobThrottle throttle, ILogger<JobRunner> logger)
     {
         _jobs = jobs;
-        _registry = registry;
+        _devices = devices;
+        _twins = twins;
         _methods = methods;
         _throttle = throttle;
         _logger = logger;
@@ -224,9 +226,9 @@ internal sealed partial class JobRunner : BackgroundService
         }
 
         var targets = new List<string>();
-        foreach (string id in _registry.SortedDeviceIds())
+        foreach (string id in _devices.SortedDeviceIds())
         {
-            if (_registry.FindDevice(id) is not TwinSnapshot snapshot) continue;
+            if (_devices.FindDevice(id) is not TwinSnapshot snapshot) continue;
             if (condition.Matches((JsonObject)JsonNode.Parse(snapshot.TwinJson)!)) targets.Add(id);
         }
 
@@ -294,12 +296,12 @@ internal sealed partial class JobRunner : BackgroundService
         {
             if (job.Type == JobTypes.ScheduleUpdateTwin)
             {
-                await _registry.UpdateTwinAsync(deviceId, null, "*", (JsonObject)job.UpdateTwin!.DeepClone(), replace: false).ConfigureAwait(false);
+                await _twins.UpdateTwinAsync(deviceId, null, "*", (JsonObject)job.UpdateTwin!.DeepClone(), replace: false).ConfigureAwait(false);
                 done = Finished(record, DeviceJobStatuses.Completed, null, null, null);
             }
             else
             {
-                if (_registry.FindDevice(deviceId) is null) throw HubRegistry.DeviceNotFound(deviceId);
+                if (_devices.FindDevice(deviceId) is null) throw HubErrors.DeviceNotFound(deviceId);
                 DirectMethodResponse response = await _methods.InvokeAsync(deviceId, null, job.Method!, stoppingToken).ConfigureAwait(false);
                 done = Finished(record, DeviceJobStatuses.Completed, response, null, null);
             }

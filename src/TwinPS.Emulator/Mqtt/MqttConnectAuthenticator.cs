@@ -25,7 +25,7 @@ internal sealed record ConnectRefusal(MqttConnectReasonCode Code, string Reason)
 /// policy that has DeviceConnect) or, without a password, a client certificate whose thumbprint is registered. Every
 /// authentication failure — bad or expired token, wrong key, unknown or disabled identity — is CONNACK 5.
 /// </summary>
-internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegistry registry)
+internal sealed class MqttConnectAuthenticator(EmulatorContext context, DeviceTable devices)
 {
     public DeviceCredentials? Authenticate(
         MqttProtocolVersion protocolVersion,
@@ -60,7 +60,7 @@ internal sealed class MqttConnectAuthenticator(EmulatorContext context, HubRegis
             return Refuse(out refusal, "the will topic is not this identity's telemetry topic (devices/{deviceId}/messages/events/…)");
         }
 
-        var identity = registry.FindIdentity(deviceId, moduleId);
+        var identity = devices.FindIdentity(deviceId, moduleId);
         if (identity is null)
         {
             return Refuse(out refusal, moduleId is null ? $"device '{deviceId}' is not registered" : $"module '{deviceId}/{moduleId}' is not registered");

@@ -25,7 +25,10 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
     private static readonly TimeSpan ExpiryScanInterval = TimeSpan.FromSeconds(15);
 
     private readonly EmulatorContext _context;
-    private readonly HubRegistry _registry;
+    private readonly DeviceTable _devices;
+    private readonly HubTwins _twins;
+    private readonly DeviceConnections _deviceConnections;
+    private readonly HubEvents _events;
     private readonly MqttConnectAuthenticator _authenticator;
     private readonly ILogger _logger;
     private readonly DeviceMethodBroker _methods;
@@ -36,15 +39,18 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
     private MqttServer? _server;
     private Timer? _expiryTimer;
 
-    public MqttDeviceEndpoint(EmulatorContext context, HubRegistry registry, DeviceMethodBroker methods, HubThrottle throttle, FaultInjector faults, ILoggerFactory loggerFactory)
+    public MqttDeviceEndpoint(EmulatorContext context, DeviceTable devices, HubTwins twins, DeviceConnections deviceConnections, HubEvents events, DeviceMethodBroker methods, HubThrottle throttle, FaultInjector faults, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _methods = methods;
         _context = context;
-        _registry = registry;
+        _devices = devices;
+        _twins = twins;
+        _deviceConnections = deviceConnections;
+        _events = events;
         _throttle = throttle;
         _faults = faults;
-        _authenticator = new MqttConnectAuthenticator(context, registry);
+        _authenticator = new MqttConnectAuthenticator(context, devices);
         _logger = loggerFactory.CreateLogger("TwinPS.Emulator.Mqtt");
     }
 
@@ -60,16 +66,16 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         _server = server;
         var port = listener.BoundPort;
 
-        _registry.DesiredPropertiesChanged += OnDesiredPropertiesChanged;
-        _registry.IdentityChanged += OnIdentityChanged;
+        _events.DesiredPropertiesChanged += OnDesiredPropertiesChanged;
+        _events.IdentityChanged += OnIdentityChanged;
         _expiryTimer = new Timer(_ => DisconnectExpired(), null, ExpiryScanInterval, ExpiryScanInterval);
         return port;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _registry.DesiredPropertiesChanged -= OnDesiredPropertiesChanged;
-        _registry.IdentityChanged -= OnIdentityChanged;
+        _events.DesiredPropertiesChanged -= OnDesiredPropertiesChanged;
+        _events.IdentityChanged -= OnIdentityChanged;
         if (_expiryTimer is not null)
         {
             await _expiryTimer.DisposeAsync().ConfigureAwait(false);
@@ -168,7 +174,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         var connection = new DeviceConnection(credentials, key, this);
         _connections[credentials.ClientId] = connection;
         LogConnected(_logger, credentials.ClientId, credentials.Method);
-        await _registry.SetConnectionStateAsync(credentials.DeviceId, credentials.ModuleId, connected: true).ConfigureAwait(false);
+        await _deviceConnections.SetConnectionStateAsync(credentials.DeviceId, credentials.ModuleId, connected: true).ConfigureAwait(false);
     }
 
     private async Task OnClientDisconnectedAsync(ClientDisconnectedEventArgs e)
@@ -185,7 +191,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         {
             LogDisconnected(_logger, e.ClientId, e.DisconnectType.ToString());
             _methods.Unsubscribed(connection.ClientId, connection);
-            await _registry.SetConnectionStateAsync(connection.DeviceId, connection.ModuleId, connected: false).ConfigureAwait(false);
+            await _deviceConnections.SetConnectionStateAsync(connection.DeviceId, connection.ModuleId, connected: false).ConfigureAwait(false);
         }
     }
 
@@ -273,7 +279,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
                         return;
                     }
 
-                    await _registry.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
+                    await _deviceConnections.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
                     bool isGet = kind == DevicePublishKind.TwinGet;
                     FaultKind? fault = _faults.Decide(isGet ? FaultSite.MqttTwinGet : FaultSite.MqttReportedPatch);
                     switch (fault)
@@ -319,7 +325,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
                     return;
                 case DevicePublishKind.Telemetry:
-                    await _registry.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
+                    await _deviceConnections.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
                     return;
                 case DevicePublishKind.MethodResponse:
                     if (!DirectMethodTopics.TryParseResponse(topic, out var status, out var requestId))
@@ -329,7 +335,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
                         return;
                     }
 
-                    await _registry.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
+                    await _deviceConnections.RecordActivityAsync(connection.DeviceId, connection.ModuleId).ConfigureAwait(false);
                     _methods.TryComplete(connection, requestId, status, message.Payload.IsSingleSegment ? message.Payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(message.Payload));
                     return;
                 default:
@@ -351,7 +357,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
 
     private async Task AnswerTwinGetAsync(DeviceConnection connection, string rid)
     {
-        var view = _registry.GetDeviceTwinView(connection.DeviceId, connection.ModuleId);
+        var view = _twins.GetDeviceTwinView(connection.DeviceId, connection.ModuleId);
         if (view is null)
         {
             var error = connection.ModuleId is null
@@ -386,7 +392,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
         long version;
         try
         {
-            version = await _registry.PatchReportedAsync(connection.DeviceId, connection.ModuleId, patch).ConfigureAwait(false);
+            version = await _twins.PatchReportedAsync(connection.DeviceId, connection.ModuleId, patch).ConfigureAwait(false);
         }
         catch (IoTHubProtocolException ex)
         {
@@ -434,7 +440,7 @@ internal sealed partial class MqttDeviceEndpoint : IEmulatorEndpoint, IAsyncDisp
                 continue;
             }
 
-            var identity = _registry.FindIdentity(connection.DeviceId, connection.ModuleId);
+            var identity = _devices.FindIdentity(connection.DeviceId, connection.ModuleId);
             if (e.Deleted || identity is null || !identity.IsEnabled)
             {
                 // A deleted or disabled identity loses its connection, as on IoT Hub.

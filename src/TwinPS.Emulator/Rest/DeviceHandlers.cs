@@ -9,9 +9,9 @@ using TwinPS.Protocol;
 namespace TwinPS.Emulator.Rest;
 
 /// <summary>The identity registry: /devices/{id}, /devices/{id}/modules[/{mid}], GET /devices, bulk POST /devices.</summary>
-internal sealed class DeviceHandlers(HubRegistry registry, HubThrottle throttle)
+internal sealed class DeviceHandlers(DeviceTable table, HubRegistry registry, HubThrottle throttle)
 {
-    public Task GetDeviceAsync(HttpContext context, string deviceId) => WriteIdentityAsync(context, registry.GetDevice(deviceId));
+    public Task GetDeviceAsync(HttpContext context, string deviceId) => WriteIdentityAsync(context, table.GetDevice(deviceId));
 
     public async Task PutDeviceAsync(HttpContext context, string deviceId)
     {
@@ -38,20 +38,20 @@ internal sealed class DeviceHandlers(HubRegistry registry, HubThrottle throttle)
         string? topText = context.Request.Query["top"];
         if (topText is not null && int.TryParse(topText, NumberStyles.Integer, CultureInfo.InvariantCulture, out int t) && t >= 1 && t <= IoTHubLimits.MaxDeviceListTop)
             top = t;
-        var devices = new List<TwinSnapshot>(Math.Min(top, registry.DeviceCount));
-        foreach (string id in registry.SortedDeviceIds())
+        var devices = new List<TwinSnapshot>(Math.Min(top, table.DeviceCount));
+        foreach (string id in table.SortedDeviceIds())
         {
             if (devices.Count >= top) break;
-            if (registry.FindDevice(id) is TwinSnapshot s) devices.Add(s);
+            if (table.FindDevice(id) is TwinSnapshot s) devices.Add(s);
         }
 
         return WriteArrayAsync(context, devices);
     }
 
-    public Task ListModulesAsync(HttpContext context, string deviceId) => WriteArrayAsync(context, registry.GetModules(deviceId));
+    public Task ListModulesAsync(HttpContext context, string deviceId) => WriteArrayAsync(context, table.GetModules(deviceId));
 
     public Task GetModuleAsync(HttpContext context, string deviceId, string moduleId) =>
-        WriteIdentityAsync(context, registry.GetModule(deviceId, moduleId, forTwin: false));
+        WriteIdentityAsync(context, table.GetModule(deviceId, moduleId, forTwin: false));
 
     public async Task PutModuleAsync(HttpContext context, string deviceId, string moduleId)
     {

@@ -11,7 +11,7 @@ namespace TwinPS.Emulator.Rest;
 /// (400 for bad timeouts, 413 over 128 KB), checks the target exists (404 DeviceNotFound / ModuleNotFound), invokes
 /// through the <see cref="DeviceMethodBroker"/> and answers <c>200 {"status","payload"}</c>.
 /// </summary>
-internal sealed class MethodHandler(HubRegistry registry, DeviceMethodBroker broker)
+internal sealed class MethodHandler(DeviceTable devices, DeviceMethodBroker broker)
 {
     /// <summary>Reads and validates the request (before any throttling is charged).</summary>
     public static async Task<DirectMethodRequest> ReadRequestAsync(HttpContext context)
@@ -23,8 +23,8 @@ internal sealed class MethodHandler(HubRegistry registry, DeviceMethodBroker bro
     public async Task InvokeAsync(HttpContext context, string deviceId, string? moduleId, DirectMethodRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (registry.FindDevice(deviceId) is null) throw HubRegistry.DeviceNotFound(deviceId);
-        if (moduleId is not null && registry.FindModule(deviceId, moduleId) is null) throw HubRegistry.ModuleNotFound(deviceId, moduleId);
+        if (devices.FindDevice(deviceId) is null) throw HubErrors.DeviceNotFound(deviceId);
+        if (moduleId is not null && devices.FindModule(deviceId, moduleId) is null) throw HubErrors.ModuleNotFound(deviceId, moduleId);
 
         DirectMethodResponse response = await broker.InvokeAsync(deviceId, moduleId, request, context.RequestAborted).ConfigureAwait(false);
         JsonObject json = response.ToJson();

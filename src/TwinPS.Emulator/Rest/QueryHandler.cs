@@ -14,7 +14,7 @@ namespace TwinPS.Emulator.Rest;
 /// the page is full and one more match proves another page exists, so a page never needs the whole result; the
 /// continuation token records the last key served. Aggregates are computed over all twins and paged by row offset.
 /// </summary>
-internal sealed class QueryHandler(HubRegistry registry, QueryContinuation continuation, Jobs.JobService jobs)
+internal sealed class QueryHandler(DeviceTable devices, QueryContinuation continuation, Jobs.JobService jobs)
 {
     private const string ContinuationHeader = "x-ms-continuation";
 
@@ -149,7 +149,7 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
     {
         if (collection == QueryCollection.Devices)
         {
-            string[] ids = registry.SortedDeviceIds();
+            string[] ids = devices.SortedDeviceIds();
             int start = 0;
             if (after.AfterDeviceId is not null)
             {
@@ -159,12 +159,12 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
 
             for (int i = start; i < ids.Length; i++)
             {
-                if (registry.FindDevice(ids[i]) is TwinSnapshot s) yield return (s, ids[i], null);
+                if (devices.FindDevice(ids[i]) is TwinSnapshot s) yield return (s, ids[i], null);
             }
         }
         else
         {
-            var keys = registry.SortedModuleKeys();
+            var keys = devices.SortedModuleKeys();
             int start = 0;
             if (after.AfterDeviceId is not null)
             {
@@ -175,7 +175,7 @@ internal sealed class QueryHandler(HubRegistry registry, QueryContinuation conti
 
             for (int i = start; i < keys.Length; i++)
             {
-                if (registry.FindModule(keys[i].DeviceId, keys[i].ModuleId) is TwinSnapshot s) yield return (s, keys[i].DeviceId, keys[i].ModuleId);
+                if (devices.FindModule(keys[i].DeviceId, keys[i].ModuleId) is TwinSnapshot s) yield return (s, keys[i].DeviceId, keys[i].ModuleId);
             }
         }
     }

@@ -7,6 +7,7 @@ using TwinPS.Emulator.Jobs;
 using TwinPS.Emulator.Methods;
 using TwinPS.Emulator.Limits;
 using TwinPS.Emulator.Security;
+using TwinPS.Emulator.Storage;
 using TwinPS.Protocol;
 
 namespace TwinPS.Emulator.Rest;
@@ -19,7 +20,11 @@ namespace TwinPS.Emulator.Rest;
 internal sealed partial class RestDispatcher(
     RequestAuthenticator authenticator,
     RequestStatistics statistics,
+    DeviceTable devices,
     HubRegistry registry,
+    HubTwins twins,
+    WriteCounts writes,
+    HubStore store,
     QueryContinuation continuation,
     DeviceMethodBroker methodBroker,
     JobService jobs,
@@ -28,11 +33,11 @@ internal sealed partial class RestDispatcher(
     EntraTokenIssuer tokenIssuer,
     ILogger<RestDispatcher> logger)
 {
-    private readonly DeviceHandlers _devices = new(registry, throttle);
-    private readonly TwinHandlers _twins = new(registry);
-    private readonly QueryHandler _query = new(registry, continuation, jobs);
+    private readonly DeviceHandlers _devices = new(devices, registry, throttle);
+    private readonly TwinHandlers _twins = new(devices, twins);
+    private readonly QueryHandler _query = new(devices, continuation, jobs);
     private readonly JobsHandler _jobs = new(jobs, continuation);
-    private readonly MethodHandler _methods = new(registry, methodBroker);
+    private readonly MethodHandler _methods = new(devices, methodBroker);
     private readonly TokenEndpoint _tokens = new(tokenIssuer);
 
     public async Task HandleAsync(HttpContext context)
@@ -201,7 +206,7 @@ internal sealed partial class RestDispatcher(
                 RequestAuthenticator.Demand(caller, HubOperation.RegistryStatistics);
                 await HttpJson.WriteAsync(context, 200, w =>
                 {
-                    RegistryCounts counts = registry.GetCounts();
+                    RegistryCounts counts = devices.GetCounts();
                     w.WriteStartObject();
                     w.WriteNumber("totalDeviceCount", counts.Total);
                     w.WriteNumber("enabledDeviceCount", counts.Enabled);
@@ -214,7 +219,7 @@ internal sealed partial class RestDispatcher(
                 await HttpJson.WriteAsync(context, 200, w =>
                 {
                     w.WriteStartObject();
-                    w.WriteNumber("connectedDeviceCount", registry.GetCounts().Connected);
+                    w.WriteNumber("connectedDeviceCount", devices.GetCounts().Connected);
                     w.WriteEndObject();
                 }).ConfigureAwait(false);
                 return;
@@ -264,18 +269,18 @@ internal sealed partial class RestDispatcher(
 
     private Task WriteStatsAsync(HttpContext context) => HttpJson.WriteAsync(context, 200, w =>
     {
-        RegistryCounts counts = registry.GetCounts();
+        RegistryCounts counts = devices.GetCounts();
         w.WriteStartObject();
         w.WriteNumber("requests", statistics.Requests);
         w.WriteNumber("rejected", statistics.Rejected);
         w.WriteNumber("serverErrors", statistics.ServerErrors);
         w.WriteNumber("devices", counts.Total);
         w.WriteNumber("modules", counts.Modules);
-        w.WriteNumber("storeTransactions", registry.StoreTransactionCount);
+        w.WriteNumber("storeTransactions", store.TransactionCount);
         w.WriteStartObject("writesApplied");
-        w.WriteNumber("twin", registry.TwinWritesApplied);
-        w.WriteNumber("reported", registry.ReportedWritesApplied);
-        w.WriteNumber("registry", registry.RegistryWritesApplied);
+        w.WriteNumber("twin", writes.Applied(WriteKind.Twin));
+        w.WriteNumber("reported", writes.Applied(WriteKind.Reported));
+        w.WriteNumber("registry", writes.Applied(WriteKind.Registry));
         w.WriteEndObject();
         w.WritePropertyName("throttled");
         throttle.WriteStatistics(w);

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TwinPS.Internal;
 using TwinPS.Models;
 
 namespace TwinPS.Commands;

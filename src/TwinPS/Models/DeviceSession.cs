@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Threading.Channels;
 using TwinPS.Client.Device;
+using TwinPS.Internal;
 
 namespace TwinPS.Models;
 

@@ -7,21 +7,9 @@ using System.Runtime.InteropServices;
 using System.Security;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TwinPS.Models;
 
-namespace TwinPS.Models;
-
-/// <summary>Options of one emulator start.</summary>
-internal sealed record EmulatorStartOptions(int HttpsPort, int MqttPort, string? DataPath, bool InMemory, string? HubName, TimeSpan Timeout)
-{
-    /// <summary>Throttle and fault options (<c>--tier</c>, <c>--rate</c>, <c>--fault-rate</c>, …) passed to the emulator as they are.</summary>
-    public IReadOnlyList<string> LimitArguments { get; init; } = [];
-
-    /// <summary>The user's own shared access policies, each <c>NAME=Right,Right</c> (the emulator's <c>--policy</c>).</summary>
-    public IReadOnlyList<string> Policies { get; init; } = [];
-}
-
-/// <summary>Why an emulator could not be started (the message includes the end of its stderr).</summary>
-internal sealed class EmulatorStartException(string message) : Exception(message);
+namespace TwinPS.Internal;
 
 /// <summary>
 /// Starts the bundled emulator (<c>dotnet &lt;module&gt;/emulator/TwinPS.Emulator.dll</c>) as a child process, waits for its
@@ -386,14 +374,4 @@ internal static class EmulatorLauncher
         public static extern int kill(int pid, int sig);
 #pragma warning restore SYSLIB1054
     }
-}
-
-/// <summary>
-/// Stops the emulators a runspace started when that runspace removes the module (<c>Remove-Module TwinPS</c>); emulators
-/// of other runspaces in the same process keep running.
-/// </summary>
-public sealed class EmulatorModuleCleanup : IModuleAssemblyCleanup
-{
-    /// <inheritdoc />
-    public void OnRemove(PSModuleInfo psModuleInfo) => EmulatorLauncher.KillAll(Runspace.DefaultRunspace);
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Management.Automation;
+using TwinPS.Models;
 
-namespace TwinPS.Models;
+namespace TwinPS.Internal;
 
 /// <summary>The device sessions open in this process, so that removing the module closes them.</summary>
 internal static class DeviceSessions
@@ -28,11 +28,4 @@ internal static class DeviceSessions
             // A session that fails to say goodbye is gone anyway.
         }
     }
-}
-
-/// <summary>Closes the device sessions when the module is removed (<c>Remove-Module TwinPS</c>).</summary>
-public sealed class DeviceSessionCleanup : IModuleAssemblyCleanup
-{
-    /// <inheritdoc/>
-    public void OnRemove(PSModuleInfo psModuleInfo) => DeviceSessions.CloseAll();
 }
