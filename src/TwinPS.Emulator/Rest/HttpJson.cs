@@ -37,14 +37,7 @@ internal static class HttpJson
     /// <summary>Writes the classic error envelope with <c>iothub-errorcode</c> (and <c>IotHubErrorCode</c>) headers.</summary>
     public static Task WriteErrorAsync(HttpContext context, IoTHubErrorCode code, string message)
     {
-        HttpResponse response = context.Response;
-        if (response.HasStarted) return Task.CompletedTask;
-        response.Clear();
-        string trackingId = IoTHubErrors.NewTrackingId();
-        string name = IoTHubErrors.NameOf(code);
-        response.Headers[IoTHubErrorEnvelope.ErrorCodeHeader] = name;
-        response.Headers["IotHubErrorCode"] = name;
-        response.Headers["x-ms-request-id"] = trackingId;
+        if (!TryStartError(context, code, out string trackingId)) return Task.CompletedTask;
         string body = IoTHubErrorEnvelope.WriteClassic(code, message, trackingId, DateTimeOffset.UtcNow);
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(body);
         return WriteBytesAsync(context, IoTHubErrors.HttpStatusOf(code), bytes);
@@ -57,14 +50,7 @@ internal static class HttpJson
     /// </summary>
     public static Task WriteNestedErrorAsync(HttpContext context, IoTHubErrorCode code, string message, System.Text.Json.Nodes.JsonObject info)
     {
-        HttpResponse response = context.Response;
-        if (response.HasStarted) return Task.CompletedTask;
-        response.Clear();
-        string trackingId = IoTHubErrors.NewTrackingId();
-        string name = IoTHubErrors.NameOf(code);
-        response.Headers[IoTHubErrorEnvelope.ErrorCodeHeader] = name;
-        response.Headers["IotHubErrorCode"] = name;
-        response.Headers["x-ms-request-id"] = trackingId;
+        if (!TryStartError(context, code, out string trackingId)) return Task.CompletedTask;
         var inner = new System.Text.Json.Nodes.JsonObject
         {
             ["errorCode"] = (int)code,
@@ -75,5 +61,23 @@ internal static class HttpJson
         };
         var outer = new System.Text.Json.Nodes.JsonObject { ["Message"] = inner.ToJsonString(), ["ExceptionMessage"] = string.Empty };
         return WriteBytesAsync(context, IoTHubErrors.HttpStatusOf(code), System.Text.Encoding.UTF8.GetBytes(outer.ToJsonString()));
+    }
+
+    /// <summary>
+    /// Clears the response and sets the error headers (<c>iothub-errorcode</c>, <c>IotHubErrorCode</c>,
+    /// <c>x-ms-request-id</c>); false when the response has already started (nothing more can be said).
+    /// </summary>
+    private static bool TryStartError(HttpContext context, IoTHubErrorCode code, out string trackingId)
+    {
+        trackingId = string.Empty;
+        HttpResponse response = context.Response;
+        if (response.HasStarted) return false;
+        response.Clear();
+        trackingId = IoTHubErrors.NewTrackingId();
+        string name = IoTHubErrors.NameOf(code);
+        response.Headers[IoTHubErrorEnvelope.ErrorCodeHeader] = name;
+        response.Headers["IotHubErrorCode"] = name;
+        response.Headers["x-ms-request-id"] = trackingId;
+        return true;
     }
 }

@@ -105,150 +105,34 @@ internal sealed partial class RestDispatcher(
 
         HubCaller caller = await authenticator.AuthenticateAsync(request.Headers.Authorization).ConfigureAwait(false);
         string method = request.Method;
-        if (throttle.IsEnabled && ThrottleClassOf(segments, method) is ThrottleClass throttleClass)
-            await throttle.EnsureAsync(throttleClass, 1, context.RequestAborted).ConfigureAwait(false);
-
-        switch (segments)
+        RestRoute? route = FindRoute(segments, method, out bool knownPath, out string[] values);
+        if (route is null)
         {
-            case ["$twinps", "stats"] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.EmulatorStatistics);
-                await WriteStatsAsync(context).ConfigureAwait(false);
-                return;
-            case ["$twinps", "token"] when method == "POST":
-                TokenEndpoint.EnsureLoopback(context);
-                RequestAuthenticator.Demand(caller, HubOperation.IssueEmulatorToken);
-                await _tokens.IssueAsync(context).ConfigureAwait(false);
-                return;
-
-            case ["devices"] when method == "POST":
-                RequestAuthenticator.Demand(caller, HubOperation.BulkRegistry);
-                await _devices.BulkAsync(context).ConfigureAwait(false);
-                return;
-            case ["devices"] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.ListDevices);
-                await _devices.ListDevicesAsync(context).ConfigureAwait(false);
-                return;
-            case ["devices", "query"] when method == "POST":
-                RequestAuthenticator.Demand(caller, HubOperation.QueryTwins);
-                await _query.QueryAsync(context).ConfigureAwait(false);
-                return;
-            case ["devices", var id]:
-                switch (method)
-                {
-                    case "GET":
-                        RequestAuthenticator.Demand(caller, HubOperation.ReadDevice);
-                        await _devices.GetDeviceAsync(context, id).ConfigureAwait(false);
-                        return;
-                    case "PUT":
-                        RequestAuthenticator.Demand(caller, HubOperation.WriteDevice);
-                        await _devices.PutDeviceAsync(context, id).ConfigureAwait(false);
-                        return;
-                    case "DELETE":
-                        RequestAuthenticator.Demand(caller, HubOperation.DeleteDevice);
-                        await _devices.DeleteDeviceAsync(context, id).ConfigureAwait(false);
-                        return;
-                }
-
-                break;
-            case ["devices", var id, "modules"] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.ListModules);
-                await _devices.ListModulesAsync(context, id).ConfigureAwait(false);
-                return;
-            case ["devices", var id, "modules", var moduleId]:
-                switch (method)
-                {
-                    case "GET":
-                        RequestAuthenticator.Demand(caller, HubOperation.ReadModule);
-                        await _devices.GetModuleAsync(context, id, moduleId).ConfigureAwait(false);
-                        return;
-                    case "PUT":
-                        RequestAuthenticator.Demand(caller, HubOperation.WriteModule);
-                        await _devices.PutModuleAsync(context, id, moduleId).ConfigureAwait(false);
-                        return;
-                    case "DELETE":
-                        RequestAuthenticator.Demand(caller, HubOperation.DeleteModule);
-                        await _devices.DeleteModuleAsync(context, id, moduleId).ConfigureAwait(false);
-                        return;
-                }
-
-                break;
-            case ["twins", var id]:
-                if (await TwinRouteAsync(context, caller, method, id, null).ConfigureAwait(false)) return;
-                break;
-            case ["twins", var id, "modules", var moduleId]:
-                if (await TwinRouteAsync(context, caller, method, id, moduleId).ConfigureAwait(false)) return;
-                break;
-            case ["twins", var id, "methods"] when method == "POST":
-                RequestAuthenticator.Demand(caller, HubOperation.InvokeMethod);
-                await InvokeMethodAsync(context, id, null).ConfigureAwait(false);
-                return;
-            case ["twins", var id, "modules", var moduleId, "methods"] when method == "POST":
-                RequestAuthenticator.Demand(caller, HubOperation.InvokeMethod);
-                await InvokeMethodAsync(context, id, moduleId).ConfigureAwait(false);
-                return;
-            case ["jobs", "v2", "query"] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.QueryJobs);
-                await _jobs.QueryAsync(context).ConfigureAwait(false);
-                return;
-            case ["jobs", "v2", var jobId] when method == "PUT":
-                RequestAuthenticator.Demand(caller, HubOperation.CreateJob);
-                await _jobs.CreateAsync(context, jobId).ConfigureAwait(false);
-                return;
-            case ["jobs", "v2", var jobId] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.ReadJob);
-                await _jobs.GetAsync(context, jobId).ConfigureAwait(false);
-                return;
-            case ["jobs", "v2", var jobId, "cancel"] when method == "POST":
-                RequestAuthenticator.Demand(caller, HubOperation.CancelJob);
-                await _jobs.CancelAsync(context, jobId).ConfigureAwait(false);
-                return;
-            case ["statistics", "devices"] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.RegistryStatistics);
-                await HttpJson.WriteAsync(context, 200, w =>
-                {
-                    RegistryCounts counts = devices.GetCounts();
-                    w.WriteStartObject();
-                    w.WriteNumber("totalDeviceCount", counts.Total);
-                    w.WriteNumber("enabledDeviceCount", counts.Enabled);
-                    w.WriteNumber("disabledDeviceCount", counts.Disabled);
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
-                return;
-            case ["statistics", "service"] when method == "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.ServiceStatistics);
-                await HttpJson.WriteAsync(context, 200, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("connectedDeviceCount", devices.GetCounts().Connected);
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
-                return;
+            if (knownPath)
+                throw new IoTHubProtocolException(IoTHubErrorCode.GenericMethodNotAllowed, $"The method {Shorten(method)} is not allowed on this resource.");
+            throw new IoTHubProtocolException(IoTHubErrorCode.GenericNotFound, "The emulator does not implement this operation.");
         }
 
-        if (IsKnownPath(segments))
-            throw new IoTHubProtocolException(IoTHubErrorCode.GenericMethodNotAllowed, $"The method {Shorten(method)} is not allowed on this resource.");
-        throw new IoTHubProtocolException(IoTHubErrorCode.GenericNotFound, "The emulator does not implement this operation.");
+        if (throttle.IsEnabled && route.Throttle is ThrottleClass throttleClass)
+            await throttle.EnsureAsync(throttleClass, 1, context.RequestAborted).ConfigureAwait(false);
+        route.Guard?.Invoke(context);
+        RequestAuthenticator.Demand(caller, route.Operation);
+        await route.Handler(this, context, values).ConfigureAwait(false);
     }
 
-    private async Task<bool> TwinRouteAsync(HttpContext context, HubCaller caller, string method, string id, string? moduleId)
+    /// <summary><c>GET /statistics/devices</c> (registry counts) and <c>GET /statistics/service</c> (connected devices).</summary>
+    private Task WriteStatisticsAsync(HttpContext context, bool registry)
     {
-        switch (method)
+        RegistryCounts counts = devices.GetCounts();
+        (string Name, long Value)[] fields = registry
+            ? [("totalDeviceCount", counts.Total), ("enabledDeviceCount", counts.Enabled), ("disabledDeviceCount", counts.Disabled)]
+            : [("connectedDeviceCount", counts.Connected)];
+        return HttpJson.WriteAsync(context, 200, w =>
         {
-            case "GET":
-                RequestAuthenticator.Demand(caller, HubOperation.ReadTwin);
-                await _twins.GetAsync(context, id, moduleId).ConfigureAwait(false);
-                return true;
-            case "PATCH":
-                RequestAuthenticator.Demand(caller, HubOperation.WriteTwin);
-                await _twins.UpdateAsync(context, id, moduleId, replace: false).ConfigureAwait(false);
-                return true;
-            case "PUT":
-                RequestAuthenticator.Demand(caller, HubOperation.WriteTwin);
-                await _twins.UpdateAsync(context, id, moduleId, replace: true).ConfigureAwait(false);
-                return true;
-            default:
-                return false;
-        }
+            w.WriteStartObject();
+            foreach ((string name, long value) in fields) w.WriteNumber(name, value);
+            w.WriteEndObject();
+        });
     }
 
     private async Task InvokeMethodAsync(HttpContext context, string deviceId, string? moduleId)
@@ -289,29 +173,6 @@ internal sealed partial class RestDispatcher(
         w.WriteEndObject();
     });
 
-    /// <summary>
-    /// The throttle class of a REST route (cost 1), or null when the route is not throttled here: the bulk
-    /// <c>POST /devices</c> is charged per entry by its handler, direct methods by payload size in
-    /// <see cref="InvokeMethodAsync"/>, and per-device job work by the job runner.
-    /// </summary>
-    private static ThrottleClass? ThrottleClassOf(string[] segments, string method) => segments switch
-    {
-        ["twins", _] or ["twins", _, "modules", _] => method switch
-        {
-            "GET" => ThrottleClass.TwinRead,
-            "PATCH" or "PUT" => ThrottleClass.TwinUpdate,
-            _ => null,
-        },
-        ["devices", "query"] when method == "POST" => ThrottleClass.Query,
-        ["devices"] when method == "GET" => ThrottleClass.Registry,
-        ["devices", _] or ["devices", _, "modules", _] when method is "GET" or "PUT" or "DELETE" => ThrottleClass.Registry,
-        ["devices", _, "modules"] when method == "GET" => ThrottleClass.Registry,
-        ["jobs", "v2", "query"] when method == "GET" => ThrottleClass.JobOperation,
-        ["jobs", "v2", _] when method is "PUT" or "GET" => ThrottleClass.JobOperation,
-        ["jobs", "v2", _, "cancel"] when method == "POST" => ThrottleClass.JobOperation,
-        _ => null,
-    };
-
     /// <summary>Applies a fault that acts before processing; true when the request is finished (answered or reset).</summary>
     private async Task<bool> InjectBeforeAsync(HttpContext context, FaultKind fault)
     {
@@ -351,13 +212,6 @@ internal sealed partial class RestDispatcher(
         string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
         return raw.StartsWith("/$twinps/", StringComparison.OrdinalIgnoreCase) || raw.StartsWith("/%24twinps/", StringComparison.OrdinalIgnoreCase);
     }
-
-    private static bool IsKnownPath(string[] segments) => segments switch
-    {
-        ["devices"] or ["devices", "query"] or ["devices", _] or ["devices", _, "modules"] or ["devices", _, "modules", _] => true,
-        ["twins", _] or ["twins", _, "modules", _] or ["twins", _, "methods"] or ["twins", _, "modules", _, "methods"] or ["jobs", "v2", _] or ["jobs", "v2", _, "cancel"] or ["statistics", "devices" or "service"] or ["$twinps", "stats" or "token"] => true,
-        _ => false,
-    };
 
     /// <summary>The path's segments, each percent-decoded exactly once (from the raw request target).</summary>
     private static string[] PathSegments(HttpContext context)
