@@ -35,7 +35,8 @@ BeforeAll {
     $env:XDG_DATA_HOME = Join-Path $work 'home/.local/share'
     try {
         $script:runnerOutput = & $pwsh @prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'docs/DocsCommands.Runner.ps1') `
-            -ExamplesPath $examplesPath -FixturePath $fixturePath -ResultPath $resultPath -ModulePath $TwinTestModulePath -RepoRoot $TwinTestRepoRoot 2>&1 |
+            -ExamplesPath $examplesPath -FixturePath $fixturePath -ResultPath $resultPath -ModulePath $TwinTestModulePath -RepoRoot $TwinTestRepoRoot `
+            -TimeoutSeconds (2 * $TwinTestTime.Eventually) -CtrlCAfterSeconds $TwinTestTime.CtrlC 2>&1 |
             ForEach-Object { "$_" }
     }
     finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }

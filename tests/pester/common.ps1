@@ -26,6 +26,8 @@ $script:TwinTestTime = @{
     Quiet        = 1
     # An emulator process until its ready line.
     ProcessStart = 60
+    # How long a documented example that runs until Ctrl+C by design runs before DocsCommands.Tests presses it.
+    CtrlC        = 5
 }
 
 if (-not ('TwinPSTest.HubHttp' -as [type])) {

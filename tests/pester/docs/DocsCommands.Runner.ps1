@@ -19,9 +19,10 @@ param(
     [Parameter(Mandatory)][string] $ResultPath,
     [Parameter(Mandatory)][string] $ModulePath,
     [Parameter(Mandatory)][string] $RepoRoot,
-    [int] $TimeoutSeconds = 120,
+    # The most one example (or a fixture helper's start) may take: reaching it means the example hangs.
+    [Parameter(Mandatory)][int] $TimeoutSeconds,
     # How long an example that runs until Ctrl+C by design runs before the runner presses Ctrl+C.
-    [int] $CtrlCAfterSeconds = 5
+    [Parameter(Mandatory)][int] $CtrlCAfterSeconds
 )
 $ErrorActionPreference = 'Stop'
 Add-Type -Path (Join-Path $PSScriptRoot 'DocsHost.cs')
@@ -114,7 +115,11 @@ $caller = {
     Import-Module $ModulePath
     $null = & ([scriptblock]::Create($Connect)) $Fixture
     'ready'
-    while ($true) { $null = Invoke-IoTDeviceMethod -DeviceId $DeviceId -MethodName reboot -ResponseTimeout 60 -ConnectTimeout 60 -ErrorAction SilentlyContinue }
+    while ($true) {
+        # Whatever a call meets (not answered in time, a dropped connection), the next one goes out.
+        try { $null = Invoke-IoTDeviceMethod -DeviceId $DeviceId -MethodName reboot -ResponseTimeout 60 -ConnectTimeout 60 -ErrorAction SilentlyContinue }
+        catch { Start-Sleep -Milliseconds 200 }
+    }
 }
 
 function Start-Helper([scriptblock] $Script, [object[]] $Arguments) {
