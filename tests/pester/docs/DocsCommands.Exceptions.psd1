@@ -16,6 +16,8 @@
             'Needs a real hub (contoso-hub.azure-devices.net) and the device certificate file ./sensor-7.pfx.'
         'Connect-IoTHub.md: Example 3: Connect with Microsoft Entra ID' =
             'Microsoft Entra ID sign-in to a real hub (contoso-hub.azure-devices.net).'
+        'Connect-IoTHub.md: Example 5: Connect by hub name with Microsoft Entra ID' =
+            'Microsoft Entra ID sign-in to a real hub (-Name contoso-hub); Example 6 and New-IoTHubEmulatorCredential''s examples run Entra ID tokens against the emulator.'
         'about_TwinPS.help.txt: Connect-IoTHub -HostName contoso-hub.azure-devices.net' =
             'Microsoft Entra ID sign-in to a real hub (contoso-hub.azure-devices.net).'
         'Start-IoTHubEmulator.md: Example 2: A persistent hub on fixed ports' =
