@@ -5,7 +5,7 @@
     # belongs in the runner's fixture (DocsCommands.Runner.ps1), not here.
     NotRun = @{
         'README.md: dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 Demo' =
-            'Rebuilds out/TwinPS, the module this very run is testing, and takes minutes; tools/Demo.ps1 is the README quick start.'
+            'Rebuilds out/TwinPS, the module this very run is testing, and takes minutes.'
         'README.md: dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 Test' =
             'It is this test run itself (CI runs exactly this command).'
         'README.md: dotnet pwsh -NoProfile -File ./build.ps1 Emulator -- --https-port 8443 --mqtt-port 8883 --data ./hub-data' =
