@@ -60,6 +60,59 @@ public sealed partial class IoTHubServiceClient
     }
 
     /// <summary>
+    /// Every device identity of the hub, a page at a time, through the query API (the registry's list operation is
+    /// deprecated and capped at 1000): the identity fields a twin carries (etag, status, authentication type and
+    /// thumbprints, capabilities, scopes, connection state), never the keys.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<DeviceIdentity>> GetDevicesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var page in QueryAsync("SELECT * FROM devices", null, cancellationToken).ConfigureAwait(false))
+        {
+            var devices = new List<DeviceIdentity>(page.Items.Count);
+            foreach (var item in page.Items)
+            {
+                if (item is JsonObject twin && twin["deviceId"] is JsonValue)
+                {
+                    devices.Add(DeviceIdentity.FromJson(IdentityFromTwin(twin)));
+                }
+            }
+
+            yield return devices;
+        }
+    }
+
+    /// <summary>The identity document (as <c>GET /devices/{id}</c> has it, without keys) of a device twin's identity fields.</summary>
+    internal static JsonObject IdentityFromTwin(JsonObject twin)
+    {
+        var device = new JsonObject { ["deviceId"] = twin["deviceId"]?.DeepClone() };
+        foreach (var (from, to) in TwinIdentityFields)
+        {
+            if (twin[from] is JsonNode value)
+            {
+                device[to] = value.DeepClone();
+            }
+        }
+
+        var auth = new JsonObject { ["type"] = twin["authenticationType"]?.DeepClone() ?? "sas" };
+        if (twin["x509Thumbprint"] is JsonObject thumbprints)
+        {
+            auth["x509Thumbprint"] = thumbprints.DeepClone();
+        }
+
+        device["authentication"] = auth;
+        return device;
+    }
+
+    /// <summary>Twin field -> identity field of the fields a twin mirrors from its device identity.</summary>
+    private static readonly (string Twin, string Identity)[] TwinIdentityFields =
+    [
+        ("deviceEtag", "etag"), ("status", "status"), ("statusReason", "statusReason"), ("statusUpdateTime", "statusUpdatedTime"),
+        ("connectionState", "connectionState"), ("lastActivityTime", "lastActivityTime"),
+        ("cloudToDeviceMessageCount", "cloudToDeviceMessageCount"), ("capabilities", "capabilities"),
+        ("deviceScope", "deviceScope"), ("parentScopes", "parentScopes"),
+    ];
+
+    /// <summary>
     /// Updates a device identity (a full replace: PUT with If-Match). <paramref name="ifMatch"/>: the identity etag, or
     /// <c>*</c> to force; when null the device's own <see cref="DeviceIdentity.ETag"/> is used, and <c>*</c> if it has none.
     /// A SAS device must carry its keys (get it first), since leaving them out would make the hub mint new ones.

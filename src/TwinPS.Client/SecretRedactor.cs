@@ -8,7 +8,7 @@ public static partial class SecretRedactor
     /// <summary>The text that replaces a secret.</summary>
     public const string Placeholder = "<redacted>";
 
-    /// <summary>Returns <paramref name="text"/> with <c>sig=</c>, <c>SharedAccessKey=</c>, <c>SharedAccessSignature …</c>
+    /// <summary>Returns <paramref name="text"/> with <c>sig=</c>, <c>SharedAccessKey=</c>, <c>SharedAccessSignature=</c>, <c>SharedAccessSignature …</c>
     /// and JSON key fields (<c>primaryKey</c>, <c>secondaryKey</c>, <c>sharedAccessKey</c>, <c>key</c>) values replaced by a placeholder.</summary>
     public static string Redact(string? text)
     {
@@ -30,7 +30,7 @@ public static partial class SecretRedactor
     [GeneratedRegex(@"(\bsig=)[^&\s""';]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SignaturePattern();
 
-    [GeneratedRegex(@"(\bSharedAccessKey\s*=\s*)[^;\s""']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(\b(?:SharedAccessKey|SharedAccessSignature)\s*=\s*)[^;\s""']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyPattern();
 
     [GeneratedRegex(@"(""(?:primaryKey|secondaryKey|sharedAccessKey|key)""\s*:\s*"")[^""]*""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

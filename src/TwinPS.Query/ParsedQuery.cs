@@ -10,6 +10,7 @@ public sealed class ParsedQuery
 {
     private readonly SelectItem[] _selectItems;
     private readonly PropertyPath[] _groupBy;
+    private readonly int? _fromStart;
 
     internal ParsedQuery(
         string text,
@@ -18,8 +19,10 @@ public sealed class ParsedQuery
         IReadOnlyList<SelectItem> selectItems,
         int? top,
         QueryExpression? where,
-        IReadOnlyList<PropertyPath> groupBy)
+        IReadOnlyList<PropertyPath> groupBy,
+        int? fromStart)
     {
+        _fromStart = fromStart;
         Text = text;
         Collection = collection;
         IsSelectAll = isSelectAll;
@@ -67,6 +70,26 @@ public sealed class ParsedQuery
         _ when IsSelectAll => "Twin",
         _ => "Raw",
     };
+
+    /// <summary>
+    /// The query that counts the rows of this one: <c>SELECT COUNT() AS {alias}</c> with this query's FROM and WHERE
+    /// exactly as written. Only a plain <c>SELECT *</c> over devices or modules has one (null for TOP, projections,
+    /// aggregates, GROUP BY, devices.jobs and bare conditions), since only there is the number of rows the number of
+    /// matching twins.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="alias"/> is not a plain name.</exception>
+    public string? ToCountQuery(string alias = "total")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(alias);
+        if (!alias.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') || char.IsAsciiDigit(alias[0]))
+        {
+            throw new ArgumentException($"'{alias}' is not a plain name for a query's AS.", nameof(alias));
+        }
+
+        return _fromStart is int from && IsSelectAll && Top is null && !IsAggregation && Collection != QueryCollection.Jobs
+            ? "SELECT COUNT() AS " + alias + " " + Text[from..]
+            : null;
+    }
 
     /// <summary>True when the WHERE condition is Boolean true for the document (always true without WHERE).</summary>
     public bool Matches(JsonObject document)

@@ -62,6 +62,22 @@ Describe 'Start-IoTHubEmulator' {
         $err.Exception.Message | Should -Match 'exited|ready'
         $err.Exception.Message | Should -Not -Match 'SharedAccessKey=[A-Za-z0-9+/]'
     }
+
+    It 'redacts a JSON key field in the emulator''s own message, as the client''s redactor does' {
+        # The emulator quotes the data path it could not use; a key-shaped JSON field in it must not reach the error.
+        $folder = Join-Path ([IO.Path]::GetTempPath()) ("twinps-redact-" + [guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $folder
+        try {
+            $secret = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('not-for-your-eyes'))
+            $file = Join-Path $folder ('{"primaryKey":"' + $secret + '"}')
+            $null = New-Item -ItemType File -Path $file
+            $err = { Start-IoTHubEmulator -DataPath $file -TimeoutSeconds $TwinTestTime.ProcessStart } |
+                Should -Throw -ErrorId 'EmulatorStartFailed,TwinPS.Commands.StartIoTHubEmulatorCommand' -PassThru
+            $err.Exception.Message | Should -Match '"primaryKey"'  # the emulator's message is there ...
+            ($err.Exception.Message + $err.ErrorDetails.Message + "$err") | Should -Not -Match ([regex]::Escape($secret))  # ... its key is not
+        }
+        finally { Remove-Item -LiteralPath $folder -Recurse -Force }
+    }
 }
 
 Describe 'Connect-IoTHub' {

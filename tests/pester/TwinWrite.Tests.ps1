@@ -1,7 +1,7 @@
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $hub = Start-TwinTestHub
-    $devices = 1..12 | ForEach-Object { "w-$_" }
+    $devices = 1..13 | ForEach-Object { "w-$_" }
     New-TwinTestDevice $hub $devices
     New-TwinTestModule $hub 'w-1' 'edge'
 
@@ -278,6 +278,67 @@ Describe 'Confirmation' {
             $raw = Get-Raw w-11
             $raw.tags.c | Should -Be 4
             $raw.properties.desired.c | Should -Be 5
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+}
+
+Describe 'The no-question shortcut of the twin writers' {
+    It 'asks, prints and performs exactly as ShouldProcess does under <Name>' -ForEach @(
+        @{ Name = 'the defaults'; Setup = {} ; Arguments = @{} }
+        @{ Name = '$ConfirmPreference = Medium'; Setup = { $ConfirmPreference = 'Medium' }; Arguments = @{} }
+        @{ Name = '$ConfirmPreference = Low'; Setup = { $ConfirmPreference = 'Low' }; Arguments = @{} }
+        @{ Name = '$ConfirmPreference = None'; Setup = { $ConfirmPreference = 'None' }; Arguments = @{} }
+        @{ Name = '$ConfirmPreference = Low and -Confirm:$false'; Setup = { $ConfirmPreference = 'Low' }; Arguments = @{ Confirm = $false } }
+        @{ Name = '$VerbosePreference = Continue'; Setup = { $VerbosePreference = 'Continue' }; Arguments = @{} }
+        @{ Name = '-Verbose'; Setup = {}; Arguments = @{ Verbose = $true } }
+        @{ Name = '-Verbose:$false under $VerbosePreference = Continue'; Setup = { $VerbosePreference = 'Continue' }; Arguments = @{ Verbose = $false } }
+        @{ Name = '$WhatIfPreference'; Setup = { $WhatIfPreference = $true }; Arguments = @{} }
+        @{ Name = '-WhatIf:$false under $WhatIfPreference'; Setup = { $WhatIfPreference = $true }; Arguments = @{ WhatIf = $false } }
+        @{ Name = '-Debug'; Setup = {}; Arguments = @{ Debug = $true } }
+    ) {
+        # The cmdlet skips the pipeline-thread round trip of ShouldProcess when it can tell the answer is a silent yes.
+        # The oracle is ShouldProcess itself, in an advanced function of the same ConfirmImpact (Medium), run the same way.
+        # A host without a UI fails every prompt, which shows exactly when one is asked for.
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath, $ConnectionString, $CaPath, $Setup, $Arguments)
+                    Import-Module $ModulePath
+                    $null = Connect-IoTHub -ConnectionString $ConnectionString -CACertificatePath $CaPath
+                    function Test-Oracle {
+                        [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
+                        param()
+                        if ($PSCmdlet.ShouldProcess('target', 'action')) { 'performed' }
+                    }
+                    function Watch([scriptblock] $Command) {
+                        $seen = [ordered]@{ Performed = $false; Asked = $false; Verbose = $false }
+                        try {
+                            $records = @(& $Command 4>&1 5>$null)
+                            $seen.Verbose = [bool]@($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Performing the operation*' }).Count
+                            $seen.Performed = [bool]@($records | Where-Object { $_ -eq 'performed' }).Count
+                        }
+                        catch { $seen.Asked = $_.FullyQualifiedErrorId -match '^(HostFunctionNotImplemented|HostException),' }
+                        [pscustomobject] $seen
+                    }
+                    . ([scriptblock]::Create($Setup))
+                    $value = [guid]::NewGuid().ToString('N')
+                    $oracle = Watch { Test-Oracle @Arguments }
+                    $cmdlet = Watch {
+                        Set-IoTTwinDesired -DeviceId w-13 -Desired @{ shortcut = $value } @Arguments -ErrorAction Stop
+                        $twin = Get-IoTTwin -DeviceId w-13 -Verbose:$false -Debug:$false
+                        if ($twin.Desired.shortcut -eq $value) { 'performed' }
+                    }
+                    [pscustomobject]@{ Oracle = $oracle; Cmdlet = $cmdlet }
+                }).AddArgument($script:TwinTestModulePath).AddArgument($hub.serviceConnectionString).AddArgument($hub.caCertificatePath).
+                AddArgument($Setup.ToString()).AddArgument($Arguments)
+            $result = $ps.Invoke()[0]
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $result.Cmdlet.Asked | Should -Be $result.Oracle.Asked
+            $result.Cmdlet.Verbose | Should -Be $result.Oracle.Verbose
+            $result.Cmdlet.Performed | Should -Be $result.Oracle.Performed
         }
         finally {
             $ps.Dispose()

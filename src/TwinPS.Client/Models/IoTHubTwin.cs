@@ -53,6 +53,20 @@ public sealed class IoTHubTwin
     /// <summary><c>enabled</c> or <c>disabled</c>.</summary>
     public string? Status => JsonFields.GetString(Json, "status");
 
+    /// <summary>Why the device is disabled, if given.</summary>
+    public string? StatusReason => JsonFields.GetString(Json, "statusReason");
+
+    /// <summary>Cloud-to-device messages queued for the device.</summary>
+    public long? CloudToDeviceMessageCount => JsonFields.GetInt64(Json, "cloudToDeviceMessageCount");
+
+    /// <summary>The device scope (edge hierarchies).</summary>
+    public string? DeviceScope => JsonFields.GetString(Json, "deviceScope");
+
+    /// <summary>The parent scopes (edge hierarchies); an entry that is not a string reads as empty.</summary>
+    public IReadOnlyList<string> ParentScopes => Json["parentScopes"] is JsonArray scopes
+        ? scopes.Select(s => s is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : string.Empty).ToArray()
+        : [];
+
     /// <summary><c>Connected</c> or <c>Disconnected</c>.</summary>
     public string? ConnectionState => JsonFields.GetString(Json, "connectionState");
 

@@ -61,7 +61,7 @@ public sealed class TwinPatch
     };
 
     /// <summary>A deep copy without the top-level read-only <c>$metadata</c> and <c>$version</c> a twin read carries.</summary>
-    internal static JsonObject WithoutReadOnly(JsonObject section)
+    public static JsonObject WithoutReadOnly(JsonObject section)
     {
         var copy = (JsonObject)section.DeepClone();
         copy.Remove("$metadata");

@@ -61,7 +61,7 @@ internal sealed class QueryParser
             throw parser.Error(parser.Current, "expected AND, OR or end of condition");
         }
 
-        return new ParsedQuery(condition, QueryCollection.Devices, true, [], null, where, []);
+        return new ParsedQuery(condition, QueryCollection.Devices, true, [], null, where, [], fromStart: null);
     }
 
     private Token Current => _tokens[_index];
@@ -147,6 +147,7 @@ internal sealed class QueryParser
             throw Error(Current, "'*' cannot be combined with other SELECT items");
         }
 
+        int fromStart = Current.Start;
         ExpectKeyword("FROM", "expected FROM");
         _collection = ParseCollection();
 
@@ -191,7 +192,7 @@ internal sealed class QueryParser
         }
 
         Validate(selectAll, items, groupBy);
-        return new ParsedQuery(_text, _collection.Value, selectAll, items, top, where, groupBy);
+        return new ParsedQuery(_text, _collection.Value, selectAll, items, top, where, groupBy, fromStart);
     }
 
     private int ParseTop()

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using TwinPS.Client;
 using TwinPS.Client.Resilience;
 using TwinPS.Completion;
@@ -43,64 +42,28 @@ public sealed class GetIoTDeviceCommand : ConnectionCmdlet
         ExpectItems(DeviceId.Length);
         foreach (string deviceId in DeviceId)
         {
-            if (!ValidateDeviceId(deviceId))
+            if (!ValidateIds(deviceId))
             {
                 continue;
             }
 
-            await EnqueueWork(token => RunDeviceAsync(deviceId, async () =>
+            await EnqueueWork(token => RunItemAsync(deviceId, null, async () =>
                 WriteDeviceSafe(await Client.GetDeviceAsync(deviceId, token).ConfigureAwait(false)))).ConfigureAwait(false);
         }
     }
 
-    // Every device through the query API (the registry's list operation is deprecated and capped at 1000). Twins carry
-    // the identity's fields (deviceEtag, status, authenticationType, thumbprints, capabilities) but never the keys.
+    // Every device, a page at a time: the next page is asked for only after this one is written.
     private async Task ListAllAsync(CancellationToken cancellationToken)
     {
-        await foreach (QueryPage page in Client.QueryAsync("SELECT * FROM devices", null, cancellationToken).ConfigureAwait(false))
+        await foreach (IReadOnlyList<DeviceIdentity> page in Client.GetDevicesAsync(cancellationToken).ConfigureAwait(false))
         {
-            foreach (JsonNode item in page.Items)
+            foreach (DeviceIdentity device in page)
             {
-                if (item is JsonObject twin && twin["deviceId"] is JsonValue)
-                {
-                    WriteDeviceSafe(DeviceIdentity.FromJson(ToDeviceDocument(twin)));
-                    Reporter?.ItemDone();
-                }
+                WriteDeviceSafe(device);
+                Reporter?.ItemDone();
             }
 
-            // One page at a time: wait until this page is written before asking for the next one.
             await FlushPipelineCallsAsync(cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static JsonObject ToDeviceDocument(JsonObject twin)
-    {
-        var device = new JsonObject { ["deviceId"] = twin["deviceId"]?.DeepClone() };
-        void Copy(string from, string to)
-        {
-            if (twin[from] is JsonNode value)
-            {
-                device[to] = value.DeepClone();
-            }
-        }
-
-        Copy("deviceEtag", "etag");
-        Copy("status", "status");
-        Copy("statusReason", "statusReason");
-        Copy("statusUpdateTime", "statusUpdatedTime");
-        Copy("connectionState", "connectionState");
-        Copy("lastActivityTime", "lastActivityTime");
-        Copy("cloudToDeviceMessageCount", "cloudToDeviceMessageCount");
-        Copy("capabilities", "capabilities");
-        Copy("deviceScope", "deviceScope");
-        Copy("parentScopes", "parentScopes");
-        var auth = new JsonObject { ["type"] = twin["authenticationType"]?.DeepClone() ?? "sas" };
-        if (twin["x509Thumbprint"] is JsonObject thumbprints)
-        {
-            auth["x509Thumbprint"] = thumbprints.DeepClone();
-        }
-
-        device["authentication"] = auth;
-        return device;
     }
 }

@@ -49,13 +49,13 @@ public sealed class GetIoTDeviceConnectionStringCommand : ConnectionCmdlet
         // One at a time, so that the strings come out in the order of the ids.
         foreach (string deviceId in DeviceId)
         {
-            if (!ValidateDeviceId(deviceId))
+            if (!ValidateIds(deviceId))
             {
                 continue;
             }
 
             string? moduleId = string.IsNullOrEmpty(ModuleId) ? null : ModuleId;
-            await RunModuleAsync(deviceId, moduleId, async () =>
+            await RunItemAsync(deviceId, moduleId, async () =>
             {
                 string? connectionString;
                 if (moduleId is null)

@@ -33,12 +33,12 @@ public sealed class GetIoTModuleCommand : ConnectionCmdlet
         string? moduleId = TwinCommandBase.NormalizeModuleId(ModuleId);
         foreach (string deviceId in DeviceId)
         {
-            if (!ValidateDeviceId(deviceId))
+            if (!ValidateIds(deviceId))
             {
                 continue;
             }
 
-            await RunModuleAsync(deviceId, moduleId, async () =>
+            await RunItemAsync(deviceId, moduleId, async () =>
             {
                 if (moduleId is not null)
                 {

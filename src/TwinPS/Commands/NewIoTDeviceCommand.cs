@@ -110,7 +110,7 @@ public sealed class NewIoTDeviceCommand : ConnectionCmdlet
         ExpectItems(DeviceId.Length);
         foreach (string deviceId in DeviceId)
         {
-            if (!ValidateDeviceId(deviceId))
+            if (!ValidateIds(deviceId))
             {
                 continue;
             }
@@ -122,7 +122,7 @@ public sealed class NewIoTDeviceCommand : ConnectionCmdlet
             }
 
             DeviceIdentity identity = BuildIdentity(deviceId);
-            await EnqueueWork(token => RunDeviceAsync(deviceId, async () =>
+            await EnqueueWork(token => RunItemAsync(deviceId, null, async () =>
                 WriteDeviceSafe(await Client.CreateDeviceAsync(identity, token).ConfigureAwait(false)))).ConfigureAwait(false);
         }
     }

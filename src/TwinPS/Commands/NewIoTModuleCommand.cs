@@ -37,7 +37,7 @@ public sealed class NewIoTModuleCommand : ConnectionCmdlet
             }
 
             string deviceId = DeviceId;
-            await RunModuleAsync(deviceId, moduleId, async () =>
+            await RunItemAsync(deviceId, moduleId, async () =>
             {
                 var module = await Client.CreateModuleAsync(deviceId, moduleId, cancellationToken).ConfigureAwait(false);
                 WriteObjectSafe(new ModuleInfo(module, HubConnection.HostName).ToPSObject());

@@ -25,7 +25,7 @@ public sealed class RemoveIoTDeviceCommand : DeviceIdentityWriteCommandBase
     /// <inheritdoc/>
     protected override async Task ProcessDeviceAsync(string deviceId, string? knownETag)
     {
-        if (!ValidateDeviceId(deviceId))
+        if (!ValidateIds(deviceId))
         {
             return;
         }
@@ -39,7 +39,7 @@ public sealed class RemoveIoTDeviceCommand : DeviceIdentityWriteCommandBase
             return;
         }
 
-        await EnqueueWork(token => RunDeviceAsync(deviceId, async () =>
+        await EnqueueWork(token => RunItemAsync(deviceId, null, async () =>
         {
             await Client.DeleteDeviceAsync(deviceId, ifMatch, token).ConfigureAwait(false);
             WriteVerboseSafe($"Removed device '{deviceId}'.");

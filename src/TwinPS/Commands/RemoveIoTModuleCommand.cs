@@ -60,7 +60,7 @@ public sealed class RemoveIoTModuleCommand : ConnectionCmdlet
                 continue;
             }
 
-            await RunModuleAsync(deviceId, moduleId, async () =>
+            await RunItemAsync(deviceId, moduleId, async () =>
             {
                 await Client.DeleteModuleAsync(deviceId, moduleId, ifMatch, cancellationToken).ConfigureAwait(false);
                 WriteVerboseSafe($"Removed module '{deviceId}/{moduleId}'.");

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using TwinPS.Client;
 using TwinPS.Client.Resilience;
 using TwinPS.Completion;
@@ -19,7 +18,7 @@ namespace TwinPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Search, "IoTTwin", DefaultParameterSetName = FilterSet, SupportsPaging = true)]
 [OutputType(typeof(Twin), typeof(PSObject))]
-public sealed partial class SearchIoTTwinCommand : TwinCommandBase
+public sealed class SearchIoTTwinCommand : TwinCommandBase
 {
     private const string QuerySet = "Query";
     private const string FilterSet = "Filter";
@@ -187,20 +186,8 @@ public sealed partial class SearchIoTTwinCommand : TwinCommandBase
         _totalCountPending = true;
     }
 
-    private static string? CountQueryFor(string query)
-    {
-        if (!IoTHubQuery.TryParse(query, out ParsedQuery? parsed) || !parsed.IsSelectAll || parsed.Top is not null ||
-            parsed.IsAggregation || parsed.Collection == QueryCollection.Jobs)
-        {
-            return null;
-        }
-
-        Match select = SelectAllPrefix().Match(query);
-        return select.Success ? "SELECT COUNT() AS total FROM " + query[select.Length..] : null;
-    }
-
-    [GeneratedRegex(@"^\s*SELECT\s+\*\s+FROM\s+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex SelectAllPrefix();
+    private static string? CountQueryFor(string query) =>
+        IoTHubQuery.TryParse(query, out ParsedQuery? parsed) ? parsed.ToCountQuery("total") : null;
 
     private static int? SmallPageFor(ulong skip, ulong first) =>
         first == ulong.MaxValue || skip + first >= QueryOptions.MaxPageSize ? null : (int)Math.Max(1, skip + first);

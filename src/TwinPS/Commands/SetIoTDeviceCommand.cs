@@ -44,7 +44,7 @@ public sealed class SetIoTDeviceCommand : DeviceIdentityWriteCommandBase
     /// <inheritdoc/>
     protected override async Task ProcessDeviceAsync(string deviceId, string? knownETag)
     {
-        if (!ValidateDeviceId(deviceId))
+        if (!ValidateIds(deviceId))
         {
             return;
         }
@@ -71,7 +71,7 @@ public sealed class SetIoTDeviceCommand : DeviceIdentityWriteCommandBase
             return;
         }
 
-        await EnqueueWork(token => RunDeviceAsync(deviceId, async () =>
+        await EnqueueWork(token => RunItemAsync(deviceId, null, async () =>
         {
             // The update is a full replace, so it starts from the current identity (with its keys).
             DeviceIdentity current = await Client.GetDeviceAsync(deviceId, token).ConfigureAwait(false);

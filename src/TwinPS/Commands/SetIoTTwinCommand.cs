@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
+using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
 using TwinPS.Protocol;
@@ -33,27 +34,27 @@ public sealed class SetIoTTwinCommand : TwinWriteCommandBase
     public object? Desired { get; set; }
 
     /// <inheritdoc/>
-    protected override void PrepareInput()
+    private protected override (string Operation, TwinWrite? Write) PrepareWrite()
     {
         _tags = MyInvocation.BoundParameters.ContainsKey(nameof(Tag)) ? PSObjectJson.ToJsonObject(Tag, nameof(Tag)) : null;
         _desired = MyInvocation.BoundParameters.ContainsKey(nameof(Desired)) ? PSObjectJson.ToJsonObject(Desired, nameof(Desired)) : null;
-        TwinValidator.ValidatePatch(_tags, TwinSectionKind.Tags, TwinWriteMode.Replace);
-        TwinValidator.ValidatePatch(_desired, TwinSectionKind.Desired, TwinWriteMode.Replace);
-    }
-
-    private protected override async Task WriteTwinAsync(TwinTarget target, CancellationToken cancellationToken)
-    {
-        // A piped twin's Tags/Desired objects are read as they are now, so edits made to them are sent.
-        JsonObject tags = _tags ?? PSObjectJson.ToJsonObject(target.Twin!.Tags, nameof(Twin.Tags));
-        JsonObject desired = _desired ?? PSObjectJson.ToJsonObject(target.Twin!.Desired, nameof(Twin.Desired));
-        JsonObject body = TwinPS.Client.TwinPatch.ToReplaceRequestBody(tags, desired);
-        TwinValidator.ValidatePatch(body["tags"], TwinSectionKind.Tags, TwinWriteMode.Replace);
-        TwinValidator.ValidatePatch(body["properties"]?["desired"], TwinSectionKind.Desired, TwinWriteMode.Replace);
-
-        string? ifMatch = IfMatchFor(target);
-        if (await ConfirmAsync(target, () => DescribeRequest("Replace tags and desired properties", "PUT", body, ifMatch)).ConfigureAwait(false))
+        const string Operation = "Replace tags and desired properties";
+        if (_tags is not null && _desired is not null)
         {
-            PassThruTwin(await Client.ReplaceTwinAsync(target.DeviceId, target.ModuleId, tags, desired, ifMatch, cancellationToken).ConfigureAwait(false));
+            // The same document for every twin: made (and checked) once.
+            return (Operation, TwinWrite.Replace(_tags, _desired));
         }
+
+        // A section not given comes from each piped twin; the given one is checked now, before any request.
+        TwinWrite.Replace(_tags, _desired);
+        return (Operation, null);
     }
+
+    /// <inheritdoc/>
+    private protected override TwinWrite WriteFor(TwinTarget target) => _tags is not null && _desired is not null
+        ? base.WriteFor(target)
+        // A piped twin's Tags/Desired objects are read as they are now, so edits made to them are sent.
+        : TwinWrite.Replace(
+            _tags ?? PSObjectJson.ToJsonObject(target.Twin!.Tags, nameof(Twin.Tags)),
+            _desired ?? PSObjectJson.ToJsonObject(target.Twin!.Desired, nameof(Twin.Desired)));
 }

@@ -26,6 +26,8 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     /// <summary>Parameter set of piped device identities (Get-IoTDevice).</summary>
     protected const string ByDeviceSet = "ByDevice";
 
+    private string _operation = string.Empty;
+    private TwinWrite? _write;
     private bool _skipConfirmation;
     private bool _confirmHighImpact;
     private bool _silentYes;
@@ -139,11 +141,37 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         PrepareInput();
     }
 
-    /// <summary>Converts and validates the cmdlet's input once, before any request (throws to end the command).</summary>
-    protected abstract void PrepareInput();
+    /// <summary>
+    /// Converts the cmdlet's input and makes the write (checked against the twin rules by the client) once, before any
+    /// request (throws to end the command); returns the operation's name for the confirmation text.
+    /// </summary>
+    private protected abstract (string Operation, TwinWrite? Write) PrepareWrite();
 
-    /// <summary>Writes one twin: build the request, <see cref="ConfirmAsync"/>, send, PassThru.</summary>
-    private protected abstract Task WriteTwinAsync(TwinTarget target, CancellationToken cancellationToken);
+    /// <summary>The write for one twin: the one prepared (Set-IoTTwin makes it from a piped twin that is written).</summary>
+    private protected virtual TwinWrite WriteFor(TwinTarget target) => _write!;
+
+    private void PrepareInput() => (_operation, _write) = PrepareWrite();
+
+    // One twin: the client sends the write (a section replacement reads and diffs), asking ShouldProcess with the exact first request.
+    private async Task WriteTwinAsync(TwinTarget target, CancellationToken cancellationToken)
+    {
+        TwinWrite write = WriteFor(target);
+        var options = new TwinWriteOptions
+        {
+            IfMatch = target.ETag,
+            Force = Force.IsPresent,
+            Current = target.Twin?.Source,
+            // Not asked at all when the answer is a silent yes: a bulk run neither hops to the pipeline thread nor
+            // serializes every request body for a text nobody sees.
+            ConfirmAsync = _skipConfirmation || _silentYes ? null : request => ConfirmAsync(target, request.Describe(_operation)),
+            Retrying = WriteVerboseSafe,
+        };
+        IoTHubTwin? written = await Client.WriteTwinAsync(target.DeviceId, target.ModuleId, write, options, cancellationToken).ConfigureAwait(false);
+        if (PassThru.IsPresent && written is not null)
+        {
+            WriteTwinSafe(written);
+        }
+    }
 
     /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
@@ -165,18 +193,9 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
         }
     }
 
-    /// <summary>
-    /// ShouldProcess for one twin (skipped with -Force unless -WhatIf or -Confirm). <paramref name="describeAction"/> is
-    /// only called when ShouldProcess would show it: a silent bulk run does not serialize every request body twice.
-    /// </summary>
-    private protected Task<bool> ConfirmAsync(TwinTarget target, Func<string> describeAction)
+    /// <summary>ShouldProcess for one twin (not asked with -Force unless -WhatIf or -Confirm, nor when the answer is a silent yes).</summary>
+    private Task<bool> ConfirmAsync(TwinTarget target, string action)
     {
-        if (_skipConfirmation || _silentYes)
-        {
-            return Task.FromResult(true);
-        }
-
-        string action = describeAction();
         return InvokeOnPipelineThreadAsync(() =>
             ShouldProcess(DescribeTarget(target), action) &&
             (!_confirmHighImpact || ShouldContinue(
@@ -186,74 +205,6 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     /// <summary>The ShouldProcess target: <c>twin 'd1' on hub 'h'</c> (or <c>module twin 'd1/m1'</c>).</summary>
     private string DescribeTarget(TwinTarget target) => string.Create(CultureInfo.InvariantCulture,
         $"{(target.ModuleId is null ? "twin" : "module twin")} '{target}' on hub '{HubConnection.HostName}'");
-
-    /// <summary>The If-Match value for a write: * with -Force, else the given or piped etag (none: unconditional).</summary>
-    private protected string? IfMatchFor(TwinTarget target) => Force.IsPresent ? ETags.Wildcard : target.ETag;
-
-    /// <summary>The action text of ShouldProcess: what is sent, exactly.</summary>
-    private protected static string DescribeRequest(string operation, string method, JsonObject body, string? ifMatch) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"{operation}: {method} {body.ToJsonString()}{(ifMatch is null ? string.Empty : " with If-Match: " + ETags.Quote(ifMatch))}");
-
-    /// <summary>
-    /// The current section of the twin for a read-modify-write: the piped twin's own copy (no
-    /// request) or a fresh read; with the etag to make the write conditional on.
-    /// </summary>
-    private protected async Task<(JsonObject Section, string? ETag)> ReadSectionAsync(
-        TwinTarget target, TwinSectionKind kind, bool fresh, CancellationToken cancellationToken)
-    {
-        if (!fresh && target.Twin is not null)
-        {
-            return (target.Twin.GetSectionJson(kind), target.Twin.ETag);
-        }
-
-        IoTHubTwin read = await Client.GetTwinAsync(target.DeviceId, target.ModuleId, cancellationToken).ConfigureAwait(false);
-        JsonObject section = kind == TwinSectionKind.Tags ? read.Tags : read.Desired;
-        return (Twin.WithoutReadOnly(section), read.ETag);
-    }
-
-    /// <summary>Writes the updated twin when -PassThru is given (null: nothing was written).</summary>
-    private protected void PassThruTwin(IoTHubTwin? twin)
-    {
-        if (PassThru.IsPresent && twin is not null)
-        {
-            WriteTwinSafe(twin);
-        }
-    }
-
-    /// <summary>
-    /// Replaces a whole section (tags or desired) by read-modify-write: reads the section (a piped
-    /// twin's own copy, or a fresh GET), then PATCHes the difference (new values, removed keys as
-    /// null) with If-Match = the given/piped etag or the etag read, so a concurrent change fails
-    /// with PreconditionFailed instead of being lost. The other section is not touched. With
-    /// -Force it always reads fresh and retries a lost race twice. Returns null when not confirmed.
-    /// </summary>
-    private protected async Task<IoTHubTwin?> ReplaceSectionAsync(
-        TwinTarget target, TwinSectionKind kind, JsonObject replacement, string operation, CancellationToken cancellationToken)
-    {
-        const int ForcedAttempts = 3;
-        for (int attempt = 1; ; attempt++)
-        {
-            (JsonObject current, string? readETag) = await ReadSectionAsync(target, kind, fresh: Force.IsPresent, cancellationToken).ConfigureAwait(false);
-            string? ifMatch = Force.IsPresent ? readETag : target.ETag ?? readETag;
-            JsonObject difference = TwinMergePatch.ReplacementPatch(current, replacement);
-            TwinPatch patch = kind == TwinSectionKind.Tags ? new TwinPatch { Tags = difference } : new TwinPatch { Desired = difference };
-            if (attempt == 1 &&
-                !await ConfirmAsync(target, () => DescribeRequest(operation, "PATCH", patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            try
-            {
-                return await Client.UpdateTwinAsync(target.DeviceId, target.ModuleId, patch, ifMatch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IoTHubServiceException ex) when (Force.IsPresent && ex.Status == 412 && attempt < ForcedAttempts)
-            {
-                WriteVerboseSafe($"The twin {target} changed while it was being replaced; reading it again.");
-            }
-        }
-    }
 
     private IEnumerable<TwinTarget> CurrentTargets()
     {

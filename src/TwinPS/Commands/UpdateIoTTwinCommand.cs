@@ -1,9 +1,7 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using TwinPS.Client;
 using TwinPS.Internal;
 using TwinPS.Models;
-using TwinPS.Protocol;
 
 namespace TwinPS.Commands;
 
@@ -13,8 +11,6 @@ namespace TwinPS.Commands;
 [OutputType(typeof(Twin))]
 public sealed class UpdateIoTTwinCommand : TwinWriteCommandBase
 {
-    private TwinPatch _patch = new();
-
     /// <summary>Tags to merge: hashtable, ordered dictionary, PSCustomObject or JSON text; $null removes a tag.</summary>
     [Parameter]
     [AllowEmptyString]
@@ -26,7 +22,7 @@ public sealed class UpdateIoTTwinCommand : TwinWriteCommandBase
     public object? Desired { get; set; }
 
     /// <inheritdoc/>
-    protected override void PrepareInput()
+    private protected override (string Operation, TwinWrite? Write) PrepareWrite()
     {
         bool hasTag = MyInvocation.BoundParameters.ContainsKey(nameof(Tag));
         bool hasDesired = MyInvocation.BoundParameters.ContainsKey(nameof(Desired));
@@ -36,19 +32,10 @@ public sealed class UpdateIoTTwinCommand : TwinWriteCommandBase
                 "Give -Tag, -Desired or both: there is nothing to update.", null));
         }
 
-        JsonObject? tags = hasTag ? PSObjectJson.ToJsonObject(Tag, nameof(Tag)) : null;
-        JsonObject? desired = hasDesired ? PSObjectJson.ToJsonObject(Desired, nameof(Desired)) : null;
-        TwinValidator.ValidatePatch(tags, TwinSectionKind.Tags, TwinWriteMode.Patch);
-        TwinValidator.ValidatePatch(desired, TwinSectionKind.Desired, TwinWriteMode.Patch);
-        _patch = new TwinPatch { Tags = tags, Desired = desired };
-    }
-
-    private protected override async Task WriteTwinAsync(TwinTarget target, CancellationToken cancellationToken)
-    {
-        string? ifMatch = IfMatchFor(target);
-        if (await ConfirmAsync(target, () => DescribeRequest("Update twin", "PATCH", _patch.ToRequestBody(), ifMatch)).ConfigureAwait(false))
+        return ("Update twin", TwinWrite.Merge(new TwinPatch
         {
-            PassThruTwin(await Client.UpdateTwinAsync(target.DeviceId, target.ModuleId, _patch, ifMatch, cancellationToken).ConfigureAwait(false));
-        }
+            Tags = hasTag ? PSObjectJson.ToJsonObject(Tag, nameof(Tag)) : null,
+            Desired = hasDesired ? PSObjectJson.ToJsonObject(Desired, nameof(Desired)) : null,
+        }));
     }
 }

@@ -106,7 +106,7 @@ internal static class EmulatorLauncher
                 return;
             }
 
-            stderr.Enqueue(TwinPS.Internal.Redaction.Redact(e.Data));
+            stderr.Enqueue(TwinPS.Client.SecretRedactor.Redact(e.Data));
             while (stderr.Count > StderrLinesKept && stderr.TryDequeue(out string? _))
             {
             }

@@ -16,7 +16,7 @@ public static partial class ErrorRecords
                 target ?? invalid.Path, invalid.Message,
                 "Correct the named key or value; nothing was sent to the hub."),
             IoTHubProtocolException protocol => Create(protocol, IoTHubErrors.NameOf(protocol.Code),
-                CategoryOf(protocol.HttpStatus), target, Redaction.Redact(protocol.Message),
+                CategoryOf(protocol.HttpStatus), target, SecretRedactor.Redact(protocol.Message),
                 "Correct the input; nothing was sent to the hub."),
             PSObjectJsonException json => Create(json, "InvalidJson", ErrorCategory.InvalidData,
                 target ?? json.Path, json.Message,
@@ -42,7 +42,7 @@ public static partial class ErrorRecords
             _ => CategoryOf(exception.Status),
         };
 
-        string message = Redaction.Redact(exception.Message);
+        string message = SecretRedactor.Redact(exception.Message);
         if (!string.IsNullOrEmpty(exception.TrackingId) && !message.Contains(exception.TrackingId, StringComparison.Ordinal))
         {
             message += " (tracking id " + exception.TrackingId + ")";

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
+using TwinPS.Client;
 
 namespace TwinPS.Internal;
 
@@ -51,15 +52,15 @@ public static partial class ErrorRecords
                 "Check the network path to the hub and retry; for large operations use a smaller -ThrottleLimit."),
             HttpRequestException or SocketException or IOException => Create(exception, "ConnectionError",
                 ErrorCategory.ConnectionError, target,
-                $"Could not reach the IoT hub for {Describe(target)}: {Redaction.Redact(exception.Message)}",
+                $"Could not reach the IoT hub for {Describe(target)}: {SecretRedactor.Redact(exception.Message)}",
                 "Check the host name, the network and (for a local emulator) -CACertificatePath, then retry."),
             JsonException => Create(exception, "InvalidJson", ErrorCategory.InvalidData, target,
-                Redaction.Redact(exception.Message),
+                SecretRedactor.Redact(exception.Message),
                 "Pass valid JSON text, a hashtable or a PSCustomObject."),
             ArgumentException => Create(exception, "InvalidArgument", ErrorCategory.InvalidArgument, target,
-                Redaction.Redact(exception.Message), "Correct the argument and retry."),
+                SecretRedactor.Redact(exception.Message), "Correct the argument and retry."),
             _ => Create(exception, exception.GetType().Name, ErrorCategory.NotSpecified, target,
-                Redaction.Redact(exception.Message), "See the inner exception for details."),
+                SecretRedactor.Redact(exception.Message), "See the inner exception for details."),
         };
     }
 

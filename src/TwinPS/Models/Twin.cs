@@ -22,43 +22,18 @@ public sealed class Twin
     /// <summary>The PowerShell type name the views and type data use.</summary>
     public const string TypeName = "TwinPS.Twin";
 
-    private readonly JsonObject _json;
+    private readonly IoTHubTwin _twin;
     private object? _tags;
     private object? _desired;
     private object? _reported;
     private object? _x509Thumbprint;
     private object? _configurations;
     private object? _properties;
+    private JsonTextList? _parentScopes;
 
     internal Twin(IoTHubTwin twin)
-        : this(twin?.Json ?? throw new ArgumentNullException(nameof(twin)))
     {
-    }
-
-    private Twin(JsonObject json)
-    {
-        _json = json;
-        DeviceId = GetString("deviceId") ?? throw new ArgumentException("A twin document must have a string 'deviceId'.", nameof(json));
-        ModuleId = GetString("moduleId");
-        ETag = GetString("etag");
-        DeviceETag = GetString("deviceEtag");
-        Version = GetInt64(_json, "version");
-        Status = GetString("status");
-        StatusReason = GetString("statusReason");
-        StatusUpdateTime = HubTime.Parse(GetString("statusUpdateTime"));
-        ConnectionState = GetString("connectionState");
-        LastActivityTime = HubTime.Parse(GetString("lastActivityTime"));
-        CloudToDeviceMessageCount = GetInt64(_json, "cloudToDeviceMessageCount");
-        AuthenticationType = GetString("authenticationType");
-        ModelId = GetString("modelId");
-        DeviceScope = GetString("deviceScope");
-        IsEdgeDevice = _json["capabilities"] is JsonObject caps && caps["iotEdge"] is JsonValue edge
-            && edge.GetValueKind() == JsonValueKind.True;
-        ParentScopes = new JsonTextList(_json["parentScopes"] is JsonArray scopes
-            ? scopes.Select(s => s is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : string.Empty).ToArray()
-            : []);
-        DesiredVersion = GetInt64(Section("desired"), "$version");
-        ReportedVersion = GetInt64(Section("reported"), "$version");
+        _twin = twin ?? throw new ArgumentNullException(nameof(twin));
     }
 
     /// <summary>Reads a twin from its JSON text (for example the output of <see cref="ToJson()"/>).</summary>
@@ -77,103 +52,106 @@ public sealed class Twin
         }
 
         return node is JsonObject obj
-            ? new Twin(obj)
+            ? new Twin(new IoTHubTwin(obj))
             : throw new ArgumentException("A twin document must be a JSON object.", nameof(json));
     }
 
     /// <summary>The device id.</summary>
-    public string DeviceId { get; }
+    public string DeviceId => _twin.DeviceId;
 
     /// <summary>The module id of a module twin; null for a device twin.</summary>
-    public string? ModuleId { get; }
+    public string? ModuleId => _twin.ModuleId;
 
     /// <summary>The twin's etag; piped into a write it makes the write conditional (If-Match).</summary>
-    public string? ETag { get; }
+    public string? ETag => _twin.ETag;
 
     /// <summary>The device (or module) identity's etag mirrored into the twin (not the twin's etag).</summary>
-    public string? DeviceETag { get; }
+    public string? DeviceETag => _twin.DeviceEtag;
 
     /// <summary>The twin version.</summary>
-    public long? Version { get; }
+    public long? Version => _twin.Version;
 
     /// <summary><c>enabled</c> or <c>disabled</c>.</summary>
-    public string? Status { get; }
+    public string? Status => _twin.Status;
 
     /// <summary>Why the device is disabled, if given.</summary>
-    public string? StatusReason { get; }
+    public string? StatusReason => _twin.StatusReason;
 
     /// <summary>When the status last changed (UTC); null when never.</summary>
-    public DateTimeOffset? StatusUpdateTime { get; }
+    public DateTimeOffset? StatusUpdateTime => HubTime.Parse(_twin.StatusUpdateTime);
 
     /// <summary><c>Connected</c> or <c>Disconnected</c>.</summary>
-    public string? ConnectionState { get; }
+    public string? ConnectionState => _twin.ConnectionState;
 
     /// <summary>The device's last activity (UTC); null when it has never been active.</summary>
-    public DateTimeOffset? LastActivityTime { get; }
+    public DateTimeOffset? LastActivityTime => HubTime.Parse(_twin.LastActivityTime);
 
     /// <summary>Cloud-to-device messages queued for the device.</summary>
-    public long? CloudToDeviceMessageCount { get; }
+    public long? CloudToDeviceMessageCount => _twin.CloudToDeviceMessageCount;
 
     /// <summary><c>sas</c>, <c>selfSigned</c>, <c>certificateAuthority</c> or <c>none</c>.</summary>
-    public string? AuthenticationType { get; }
+    public string? AuthenticationType => _twin.AuthenticationType;
 
     /// <summary>The X.509 thumbprints (primary/secondary) as an object, or null.</summary>
-    public object? X509Thumbprint => _x509Thumbprint ??= PSObjectJson.ToSection(_json["x509Thumbprint"]);
+    public object? X509Thumbprint => _x509Thumbprint ??= PSObjectJson.ToSection(_twin.Json["x509Thumbprint"]);
 
     /// <summary>The Plug and Play model id (empty when unset).</summary>
-    public string? ModelId { get; }
+    public string? ModelId => _twin.ModelId;
 
     /// <summary>Whether the device is an IoT Edge device.</summary>
-    public bool IsEdgeDevice { get; }
+    public bool IsEdgeDevice => _twin.IsEdge;
 
     /// <summary>The device scope (edge hierarchies).</summary>
-    public string? DeviceScope { get; }
+    public string? DeviceScope => _twin.DeviceScope;
 
     /// <summary>The parent scopes (edge hierarchies); as text, a JSON array.</summary>
-    public IReadOnlyList<string> ParentScopes { get; }
+    public IReadOnlyList<string> ParentScopes => _parentScopes ??= new JsonTextList(_twin.ParentScopes.ToArray());
 
     /// <summary>Automatic-configuration state per configuration id, or null.</summary>
-    public object? Configurations => _configurations ??= PSObjectJson.ToSection(_json["configurations"]);
+    public object? Configurations => _configurations ??= PSObjectJson.ToSection(_twin.Json["configurations"]);
 
     /// <summary>The tags as a PSCustomObject.</summary>
-    public object Tags => _tags ??= ToObject(_json["tags"] as JsonObject);
+    public object Tags => _tags ??= ToObject(_twin.Tags);
 
     /// <summary>The desired properties as a PSCustomObject, without <c>$metadata</c> and <c>$version</c>.</summary>
-    public object Desired => _desired ??= ToObject(Section("desired"));
+    public object Desired => _desired ??= ToObject(_twin.Desired);
 
     /// <summary>The reported properties as a PSCustomObject, without <c>$metadata</c> and <c>$version</c>.</summary>
-    public object Reported => _reported ??= ToObject(Section("reported"));
+    public object Reported => _reported ??= ToObject(_twin.Reported);
 
     /// <summary>The desired properties' <c>$version</c>.</summary>
-    public long? DesiredVersion { get; }
+    public long? DesiredVersion => _twin.DesiredVersion;
 
     /// <summary>The reported properties' <c>$version</c>.</summary>
-    public long? ReportedVersion { get; }
+    public long? ReportedVersion => _twin.ReportedVersion;
 
     /// <summary>
     /// The twin's <c>properties</c> as the hub sends them: <c>Desired</c> and <c>Reported</c>, each with its
     /// <c>$metadata</c> and <c>$version</c> (<c>$twin.Properties.Desired.x</c>, <c>$twin.Properties.Reported.'$version'</c>).
     /// </summary>
-    public object Properties => _properties ??= PSObjectJson.ToSection(_json["properties"] as JsonObject ?? new JsonObject
+    public object Properties => _properties ??= PSObjectJson.ToSection(_twin.Json["properties"] as JsonObject ?? new JsonObject
     {
         ["desired"] = new JsonObject(),
         ["reported"] = new JsonObject(),
     })!;
 
+    /// <summary>The twin as the client read it.</summary>
+    internal IoTHubTwin Source => _twin;
+
     /// <summary>The twin document as the hub sent it.</summary>
-    internal JsonObject Document => _json;
+    internal JsonObject Document => _twin.Json;
 
     /// <summary>The raw twin document as the hub sent it (compact JSON, with <c>$metadata</c>).</summary>
-    public string ToJson() => _json.ToJsonString();
+    public string ToJson() => _twin.Json.ToJsonString();
 
     /// <summary>The raw twin document as JSON, indented when <paramref name="indented"/>.</summary>
-    public string ToJson(bool indented) => _json.ToJsonString(new JsonSerializerOptions { WriteIndented = indented });
+    public string ToJson(bool indented) => _twin.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = indented });
 
     /// <summary>The <c>$metadata</c> of the desired properties (last-updated times and versions) as an object.</summary>
-    public object? GetDesiredMetadata() => PSObjectJson.ToPowerShell(Section("desired")?["$metadata"]);
+    public object? GetDesiredMetadata() => PSObjectJson.ToPowerShell(_twin.Desired["$metadata"]);
 
     /// <summary>The <c>$metadata</c> of the reported properties (last-updated times) as an object.</summary>
-    public object? GetReportedMetadata() => PSObjectJson.ToPowerShell(Section("reported")?["$metadata"]);
+    public object? GetReportedMetadata() => PSObjectJson.ToPowerShell(_twin.Reported["$metadata"]);
 
     /// <summary><c>deviceId</c>, or <c>deviceId/moduleId</c> for a module twin.</summary>
     public override string ToString() => ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId;
@@ -186,42 +164,5 @@ public sealed class Twin
         return wrapped;
     }
 
-    /// <summary>A copy of a section as the hub sent it, without the read-only <c>$metadata</c>/<c>$version</c>.</summary>
-    internal JsonObject GetSectionJson(TwinPS.Protocol.TwinSectionKind kind) => WithoutReadOnly(kind switch
-    {
-        TwinPS.Protocol.TwinSectionKind.Tags => _json["tags"] as JsonObject,
-        TwinPS.Protocol.TwinSectionKind.Desired => Section("desired"),
-        _ => Section("reported"),
-    });
-
-    internal static JsonObject WithoutReadOnly(JsonObject? section)
-    {
-        var copy = new JsonObject();
-        if (section is not null)
-        {
-            foreach (KeyValuePair<string, JsonNode?> pair in section)
-            {
-                if (pair.Key is not ("$metadata" or "$version"))
-                {
-                    copy[pair.Key] = pair.Value?.DeepClone();
-                }
-            }
-        }
-
-        return copy;
-    }
-
-    private JsonObject? Section(string name) =>
-        _json["properties"] is JsonObject properties ? properties[name] as JsonObject : null;
-
-    private static PSObject ToObject(JsonObject? section) => PSObjectJson.ToSection(WithoutReadOnly(section))!;
-
-    private string? GetString(string name) =>
-        _json[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-
-    private static long? GetInt64(JsonObject? obj, string name) =>
-        obj?[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number &&
-        long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long result)
-            ? result
-            : null;
+    private static PSObject ToObject(JsonObject section) => PSObjectJson.ToSection(TwinPatch.WithoutReadOnly(section))!;
 }
