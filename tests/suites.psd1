@@ -5,8 +5,8 @@
 @{
     Suites = @(
         @{ Name = 'TwinPS.Protocol.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Protocol.Tests/TwinPS.Protocol.Tests.csproj'; MinTests = 323 }
-        @{ Name = 'TwinPS.Query.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Query.Tests/TwinPS.Query.Tests.csproj'; MinTests = 256 }
-        @{ Name = 'TwinPS.Client.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Client.Tests/TwinPS.Client.Tests.csproj'; MinTests = 197 }
+        @{ Name = 'TwinPS.Query.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Query.Tests/TwinPS.Query.Tests.csproj'; MinTests = 274 }
+        @{ Name = 'TwinPS.Client.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Client.Tests/TwinPS.Client.Tests.csproj'; MinTests = 198 }
         @{ Name = 'TwinPS.Emulator.Tests'; Kind = 'xunit'; Path = 'tests/TwinPS.Emulator.Tests/TwinPS.Emulator.Tests.csproj'; MinTests = 537 }
         # Pester suites: every *.Tests.ps1 file under Path must also run at least one test.
         @{ Name = 'Pester'; Kind = 'Pester'; Path = 'tests/pester'; MinTests = 589 }
