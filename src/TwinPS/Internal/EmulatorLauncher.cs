@@ -19,6 +19,7 @@ namespace TwinPS.Internal;
 internal static class EmulatorLauncher
 {
     private const int StderrLinesKept = 40;
+    private static readonly TimeSpan StderrDrainLimit = TimeSpan.FromSeconds(5);
     private static readonly ConcurrentDictionary<int, EmulatorInfo> Running = new();
     private static readonly ConcurrentDictionary<int, Runspace> Owners = new();
     private static int _exitHookInstalled;
@@ -91,6 +92,7 @@ internal static class EmulatorLauncher
 
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stderr = new ConcurrentQueue<string>();
+        var stderrEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) =>
         {
@@ -103,6 +105,7 @@ internal static class EmulatorLauncher
         {
             if (e.Data is null)
             {
+                stderrEnded.TrySetResult();
                 return;
             }
 
@@ -111,8 +114,11 @@ internal static class EmulatorLauncher
             {
             }
         };
-        process.Exited += (_, _) => ready.TrySetException(new EmulatorStartException(
-            $"The emulator exited with code {SafeExitCode(process)} before it was ready.{StderrTail(stderr)}"));
+        // The exit can be reported before the last stderr lines are read: the message waits (briefly) for their end.
+        process.Exited += (_, _) => _ = stderrEnded.Task.WaitAsync(StderrDrainLimit).ContinueWith(
+            _ => ready.TrySetException(new EmulatorStartException(
+                $"The emulator exited with code {SafeExitCode(process)} before it was ready.{StderrTail(stderr)}")),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         try
         {
