@@ -20,27 +20,8 @@ public sealed partial class IoTHubServiceClient
     {
         ArgumentNullException.ThrowIfNull(device);
         ValidateDevice(device);
-        var body = device.ToRequestBody(includeETag: false);
-        try
-        {
-            using var message = await SendAsync(RequestMethod.Put, DevicePath(device.DeviceId), body, null, null, cancellationToken).ConfigureAwait(false);
-            return ReadDevice(message.Response);
-        }
-        catch (IoTHubServiceException ex) when (ex.Status == 409 && ex.FollowsLostAttempt)
-        {
-            // The first create's answer was lost and the retry found the device: ours, if it is exactly what was sent.
-            var (current, json) = await ReadDeviceJsonAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
-            if (current is not null && LostAnswerJudge.HoldsFields(json!, body, DeviceVolatileFields))
-            {
-                return current;
-            }
-
-            throw WithTarget(ex, device.DeviceId, null);
-        }
-        catch (IoTHubServiceException ex)
-        {
-            throw WithTarget(ex, device.DeviceId, null);
-        }
+        // A lost first answer and a retry that found the device (409): ours, if it is exactly what was sent.
+        return await PutDeviceAsync(device.DeviceId, device.ToRequestBody(includeETag: false), null, 409, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gets a device identity (its keys are held privately in the result).</summary>
@@ -128,28 +109,33 @@ public sealed partial class IoTHubServiceClient
                 nameof(device));
         }
 
-        var body = device.ToRequestBody(includeETag: true);
+        // A lost first answer and a retry whose If-Match no longer matched (412): ours, if the identity holds exactly what was sent.
         var etag = ifMatch ?? device.ETag ?? ETags.Wildcard;
+        return await PutDeviceAsync(device.DeviceId, device.ToRequestBody(includeETag: true), etag, 412, cancellationToken).ConfigureAwait(false);
+    }
+
+    // PUT of a device identity. When the first attempt's answer was lost and the retry was refused with lostStatus, the
+    // identity is read back: the write was ours if it holds exactly what was sent.
+    private async Task<DeviceIdentity> PutDeviceAsync(string deviceId, JsonObject body, string? ifMatch, int lostStatus, CancellationToken cancellationToken)
+    {
         try
         {
-            using var message = await SendAsync(RequestMethod.Put, DevicePath(device.DeviceId), body, IfMatchHeader(etag), null, cancellationToken).ConfigureAwait(false);
+            using var message = await SendAsync(RequestMethod.Put, DevicePath(deviceId), body, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
             return ReadDevice(message.Response);
         }
-        catch (IoTHubServiceException ex) when (ex.Status == 412 && ex.FollowsLostAttempt)
+        catch (IoTHubServiceException ex) when (ex.Status == lostStatus && ex.FollowsLostAttempt)
         {
-            // The first update's answer was lost and the retry's If-Match no longer matched: ours, if the identity holds
-            // exactly what was sent.
-            var (current, json) = await ReadDeviceJsonAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
+            var (current, json) = await ReadDeviceJsonAsync(deviceId, cancellationToken).ConfigureAwait(false);
             if (current is not null && LostAnswerJudge.HoldsFields(json!, body, DeviceVolatileFields))
             {
                 return current;
             }
 
-            throw WithTarget(ex, device.DeviceId, null);
+            throw WithTarget(ex, deviceId, null);
         }
         catch (IoTHubServiceException ex)
         {
-            throw WithTarget(ex, device.DeviceId, null);
+            throw WithTarget(ex, deviceId, null);
         }
     }
 
@@ -157,6 +143,12 @@ public sealed partial class IoTHubServiceClient
     public async Task DeleteDeviceAsync(string deviceId, string ifMatch, CancellationToken cancellationToken = default)
     {
         var path = DevicePath(deviceId);
+        await DeleteIdentityAsync(path, ifMatch, deviceId, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    // DELETE of a device or module identity. A lost first answer and a retry that found nothing (404): gone, as asked.
+    private async Task DeleteIdentityAsync(string path, string ifMatch, string deviceId, string? moduleId, CancellationToken cancellationToken)
+    {
         ArgumentException.ThrowIfNullOrEmpty(ifMatch);
         try
         {
@@ -164,12 +156,10 @@ public sealed partial class IoTHubServiceClient
         }
         catch (IoTHubServiceException ex) when (ex.Status == 404 && ex.FollowsLostAttempt)
         {
-            // The first delete's answer was lost and the retry found no device: the device is gone, as asked.
-            return;
         }
         catch (IoTHubServiceException ex)
         {
-            throw WithTarget(ex, deviceId, null);
+            throw WithTarget(ex, deviceId, moduleId);
         }
     }
 

@@ -79,20 +79,7 @@ public sealed partial class IoTHubServiceClient
     public async Task DeleteModuleAsync(string deviceId, string moduleId, string ifMatch, CancellationToken cancellationToken = default)
     {
         var path = ModulePath(deviceId, moduleId, allowSystemModules: false);
-        ArgumentException.ThrowIfNullOrEmpty(ifMatch);
-        try
-        {
-            using var message = await SendAsync(RequestMethod.Delete, path, null, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IoTHubServiceException ex) when (ex.Status == 404 && ex.FollowsLostAttempt)
-        {
-            // The first delete's answer was lost and the retry found no module: gone, as asked.
-            return;
-        }
-        catch (IoTHubServiceException ex)
-        {
-            throw WithTarget(ex, deviceId, moduleId);
-        }
+        await DeleteIdentityAsync(path, ifMatch, deviceId, moduleId, cancellationToken).ConfigureAwait(false);
     }
 
     private static string ModulePath(string deviceId, string moduleId, bool allowSystemModules)

@@ -93,4 +93,39 @@ public sealed class ModelTests
         Assert.Equal("""{"d":2}""", json["properties"]!["desired"]!.ToJsonString());
         Assert.Null(new ExportImportDevice("b2", ImportMode.Delete).ToRequestEntry()["authentication"]);
     }
+
+    [Theory]
+    [InlineData("device")]
+    [InlineData("module")]
+    public void Device_and_module_documents_give_up_their_keys_and_read_authentication_alike(string kind)
+    {
+        var json = JsonNode.Parse("""
+            {"deviceId":"d1","moduleId":"m1","etag":"MQ==","authentication":{"type":"SAS",
+             "SymmetricKey":{"PrimaryKey":"cHJpbWFyeQ==","secondaryKey":"c2Vjb25kYXJ5"},
+             "x509Thumbprint":{"primaryThumbprint":"","SecondaryThumbprint":"AB12"}}}
+            """)!.AsObject();
+        var (type, primary, secondary, primaryThumb, secondaryThumb, document) = kind == "device"
+            ? Read(DeviceIdentity.FromJson(json))
+            : Read(ModuleIdentity.FromJson(json));
+
+        Assert.Equal(DeviceAuthenticationType.Sas, type);
+        Assert.Equal("cHJpbWFyeQ==", primary);
+        Assert.Equal("c2Vjb25kYXJ5", secondary);
+        Assert.Null(primaryThumb); // empty reads as absent
+        Assert.Equal("AB12", secondaryThumb);
+        Assert.DoesNotContain("cHJpbWFyeQ==", document, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2Vjb25kYXJ5", document, StringComparison.Ordinal);
+        Assert.Contains("cHJpbWFyeQ==", json.ToJsonString(), StringComparison.Ordinal); // the caller's document is not changed
+
+        var selfSigned = JsonNode.Parse("""{"deviceId":"d1","moduleId":"m1","authentication":{"type":"selfSigned"}}""")!.AsObject();
+        Assert.Equal(DeviceAuthenticationType.SelfSigned, kind == "device" ? DeviceIdentity.FromJson(selfSigned).AuthenticationType : ModuleIdentity.FromJson(selfSigned).AuthenticationType);
+        var bare = JsonNode.Parse("""{"deviceId":"d1","moduleId":"m1"}""")!.AsObject();
+        Assert.Equal(DeviceAuthenticationType.Sas, kind == "device" ? DeviceIdentity.FromJson(bare).AuthenticationType : ModuleIdentity.FromJson(bare).AuthenticationType);
+    }
+
+    private static (DeviceAuthenticationType, string?, string?, string?, string?, string) Read(DeviceIdentity d) =>
+        (d.AuthenticationType, d.GetPrimaryKey(), d.GetSecondaryKey(), d.PrimaryThumbprint, d.SecondaryThumbprint, d.Json.ToJsonString());
+
+    private static (DeviceAuthenticationType, string?, string?, string?, string?, string) Read(ModuleIdentity m) =>
+        (m.AuthenticationType, m.GetPrimaryKey(), m.GetSecondaryKey(), m.PrimaryThumbprint, m.SecondaryThumbprint, m.Json.ToJsonString());
 }

@@ -67,27 +67,10 @@ public sealed class DeviceIdentity
             IsEdge = copy["capabilities"] is JsonObject caps && JsonFields.GetBool(caps, "iotEdge") == true,
         };
         device._status = JsonFields.GetString(copy, "status") ?? "enabled";
-
-        if (copy["authentication"] is JsonObject auth)
-        {
-            device.AuthenticationType = ParseAuthenticationType(JsonFields.GetString(auth, "type"));
-            if (JsonFields.GetIgnoreCase(auth, "symmetricKey") is JsonObject keys)
-            {
-                device._primaryKey = NullIfEmpty(JsonFields.GetIgnoreCase(keys, "primaryKey"));
-                device._secondaryKey = NullIfEmpty(JsonFields.GetIgnoreCase(keys, "secondaryKey"));
-                foreach (var name in keys.Select(p => p.Key).ToList())
-                {
-                    keys.Remove(name);
-                }
-            }
-
-            if (JsonFields.GetIgnoreCase(auth, "x509Thumbprint") is JsonObject thumbs)
-            {
-                device.PrimaryThumbprint = NullIfEmpty(JsonFields.GetIgnoreCase(thumbs, "primaryThumbprint"));
-                device.SecondaryThumbprint = NullIfEmpty(JsonFields.GetIgnoreCase(thumbs, "secondaryThumbprint"));
-            }
-        }
-
+        var auth = IdentityAuthentication.TakeFrom(copy);
+        device.AuthenticationType = auth.Type;
+        (device._primaryKey, device._secondaryKey) = (auth.PrimaryKey, auth.SecondaryKey);
+        (device.PrimaryThumbprint, device.SecondaryThumbprint) = (auth.PrimaryThumbprint, auth.SecondaryThumbprint);
         return device;
     }
 
@@ -236,7 +219,4 @@ public sealed class DeviceIdentity
         "NONE" => DeviceAuthenticationType.None,
         _ => DeviceAuthenticationType.Sas,
     };
-
-    private static string? NullIfEmpty(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is { Length: > 0 } s ? s : null;
 }

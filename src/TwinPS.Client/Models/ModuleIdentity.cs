@@ -10,11 +10,12 @@ namespace TwinPS.Client;
 /// </summary>
 public sealed class ModuleIdentity
 {
-    private string? _primaryKey;
-    private string? _secondaryKey;
+    private readonly IdentityAuthentication _auth;
 
     private ModuleIdentity(JsonObject json, string deviceId, string moduleId)
     {
+        // The keys move out of the document here.
+        _auth = IdentityAuthentication.TakeFrom(json);
         Json = json;
         DeviceId = deviceId;
         ModuleId = moduleId;
@@ -36,26 +37,6 @@ public sealed class ModuleIdentity
             ConnectionState = JsonFields.GetString(copy, "connectionState"),
             LastActivityTime = JsonFields.GetString(copy, "lastActivityTime"),
         };
-        if (copy["authentication"] is JsonObject auth)
-        {
-            module.AuthenticationType = DeviceIdentity.ParseAuthenticationType(JsonFields.GetString(auth, "type"));
-            if (JsonFields.GetIgnoreCase(auth, "symmetricKey") is JsonObject keys)
-            {
-                module._primaryKey = NonEmpty(JsonFields.GetIgnoreCase(keys, "primaryKey"));
-                module._secondaryKey = NonEmpty(JsonFields.GetIgnoreCase(keys, "secondaryKey"));
-                foreach (var name in keys.Select(p => p.Key).ToList())
-                {
-                    keys.Remove(name);
-                }
-            }
-
-            if (JsonFields.GetIgnoreCase(auth, "x509Thumbprint") is JsonObject thumbs)
-            {
-                module.PrimaryThumbprint = NonEmpty(JsonFields.GetIgnoreCase(thumbs, "primaryThumbprint"));
-                module.SecondaryThumbprint = NonEmpty(JsonFields.GetIgnoreCase(thumbs, "secondaryThumbprint"));
-            }
-        }
-
         return module;
     }
 
@@ -84,26 +65,23 @@ public sealed class ModuleIdentity
     public string? LastActivityTime { get; private set; }
 
     /// <summary>How the module authenticates.</summary>
-    public DeviceAuthenticationType AuthenticationType { get; private set; } = DeviceAuthenticationType.Sas;
+    public DeviceAuthenticationType AuthenticationType => _auth.Type;
 
     /// <summary>Primary X.509 thumbprint, if any.</summary>
-    public string? PrimaryThumbprint { get; private set; }
+    public string? PrimaryThumbprint => _auth.PrimaryThumbprint;
 
     /// <summary>Secondary X.509 thumbprint, if any.</summary>
-    public string? SecondaryThumbprint { get; private set; }
+    public string? SecondaryThumbprint => _auth.SecondaryThumbprint;
 
     /// <summary>Whether symmetric keys are known.</summary>
-    public bool HasSymmetricKeys => _primaryKey is not null && _secondaryKey is not null;
+    public bool HasSymmetricKeys => _auth.PrimaryKey is not null && _auth.SecondaryKey is not null;
 
     /// <summary>The primary symmetric key. This reveals a secret: call it only where the user asked for it.</summary>
-    public string? GetPrimaryKey() => _primaryKey;
+    public string? GetPrimaryKey() => _auth.PrimaryKey;
 
     /// <summary>The secondary symmetric key. This reveals a secret: call it only where the user asked for it.</summary>
-    public string? GetSecondaryKey() => _secondaryKey;
+    public string? GetSecondaryKey() => _auth.SecondaryKey;
 
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Module {DeviceId}/{ModuleId} (etag {ETag})");
-
-    private static string? NonEmpty(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is { Length: > 0 } s ? s : null;
 }

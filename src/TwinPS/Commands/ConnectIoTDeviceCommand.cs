@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.InteropServices;
-using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using TwinPS.Client.Device;
 using TwinPS.Completion;
@@ -180,26 +178,6 @@ public sealed class ConnectIoTDeviceCommand : AsyncCmdlet
         }
     }
 
-    private static string ToText(object value)
-    {
-        switch (value is PSObject ps ? ps.BaseObject : value)
-        {
-            case string s:
-                return s;
-            case SecureString secure:
-                var pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
-                try
-                {
-                    return Marshal.PtrToStringUni(pointer) ?? string.Empty;
-                }
-                finally
-                {
-                    Marshal.ZeroFreeGlobalAllocUnicode(pointer);
-                }
-
-            default:
-                throw new TerminatingErrorException(ErrorRecords.InvalidInput(
-                    "InvalidConnectionStringType", $"-ConnectionString must be a string or a SecureString, not {value.GetType().FullName}.", null));
-        }
-    }
+    private static string ToText(object value) => SecretText.From(value) ?? throw new TerminatingErrorException(ErrorRecords.InvalidInput(
+        "InvalidConnectionStringType", $"-ConnectionString must be a string or a SecureString, not {value.GetType().FullName}.", null));
 }

@@ -10,10 +10,8 @@ namespace TwinPS.Commands;
 /// <summary>Connect-IoTHub: makes a hub connection the session default after checking it with one cheap request.</summary>
 [Cmdlet(VerbsCommunications.Connect, "IoTHub", DefaultParameterSetName = ConnectionStringSet)]
 [OutputType(typeof(IoTHubConnection))]
-public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
+public sealed class ConnectIoTHubCommand : AsyncCmdlet
 {
-    private readonly CancellationTokenSource _stop = new();
-
     private const string ConnectionStringSet = "ConnectionString";
     private const string EntraIdSet = "EntraId";
     private const string EntraIdNameSet = "EntraIdName";
@@ -76,25 +74,7 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
     public SwitchParameter NoSessionDefault { get; set; }
 
     /// <inheritdoc />
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            Connect();
-        }
-        catch (TerminatingErrorException ex)
-        {
-            ThrowTerminatingError(ex.ErrorRecord);
-        }
-    }
-
-    /// <inheritdoc />
-    protected override void StopProcessing() => _stop.Cancel();
-
-    /// <inheritdoc />
-    public void Dispose() => _stop.Dispose();
-
-    private void Connect()
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         string? caPath = null;
         if (CACertificatePath is not null)
@@ -114,16 +94,16 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
             _ => CreateKeyConnection(caPath),
         };
 
-        WriteVerbose($"Verifying the connection to {connection}.");
+        WriteVerboseSafe($"Verifying the connection to {connection}.");
         try
         {
-            // One request; the pipeline thread waits for it, and Ctrl+C (StopProcessing) cancels it.
-            connection.ServiceClient.VerifyConnectionAsync(_stop.Token).GetAwaiter().GetResult();
+            // One request; Ctrl+C cancels it.
+            await connection.ServiceClient.VerifyConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             connection.ServiceClient.Dispose();
-            throw new PipelineStoppedException();
+            throw;
         }
         catch (Exception ex)
         {
@@ -133,10 +113,14 @@ public sealed class ConnectIoTHubCommand : PSCmdlet, IDisposable
 
         if (!NoSessionDefault)
         {
-            ConnectionResolver.SetDefault(this, connection);
+            await InvokeOnPipelineThreadAsync(() =>
+            {
+                ConnectionResolver.SetDefault(this, connection);
+                return true;
+            }).ConfigureAwait(false);
         }
 
-        WriteObject(connection);
+        WriteObjectSafe(connection);
     }
 
     private IoTHubConnection CreateKeyConnection(string? caPath)

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using TwinPS.Client;
 using TwinPS.Completion;
 using TwinPS.Internal;
@@ -18,8 +17,9 @@ namespace TwinPS.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IoTDeviceMethod", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(MethodResult))]
-public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase
+public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase, IDynamicParameters
 {
+    private readonly DirectMethodParameters _method = new();
     private DirectMethodRequest? _request;
 
     /// <summary>The device id(s); also bound from piped strings and from objects with a DeviceId property (twins, devices).</summary>
@@ -35,27 +35,6 @@ public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase
     [ArgumentCompleter(typeof(ModuleIdCompleter))]
     public string? ModuleId { get; set; }
 
-    /// <summary>The method name, e.g. <c>reboot</c>.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    [Alias("Name")]
-    public string MethodName { get; set; } = string.Empty;
-
-    /// <summary>The payload: a hashtable, PSCustomObject, array, scalar or JSON text (at most 128 KB of JSON).</summary>
-    [Parameter(Position = 2)]
-    [AllowNull]
-    public object? Payload { get; set; }
-
-    /// <summary>Seconds the hub waits for the device's answer (5–300, default 30).</summary>
-    [Parameter]
-    [ValidateRange(DirectMethodRequest.MinResponseTimeoutSeconds, DirectMethodRequest.MaxResponseTimeoutSeconds)]
-    public int ResponseTimeout { get; set; } = DirectMethodRequest.DefaultResponseTimeoutSeconds;
-
-    /// <summary>Seconds the hub waits for an offline device to connect (0–300, default 0: it must be online now).</summary>
-    [Parameter]
-    [ValidateRange(0, DirectMethodRequest.MaxConnectTimeoutSeconds)]
-    public int ConnectTimeout { get; set; }
-
     /// <summary>How many calls run at once for many devices.</summary>
     [Parameter]
     [ValidateRange(1, MaxThrottleLimit)]
@@ -64,19 +43,20 @@ public sealed class InvokeIoTDeviceMethodCommand : TwinCommandBase
     /// <inheritdoc/>
     protected override int WorkThrottleLimit => ThrottleLimit;
 
+    /// <summary>-MethodName, -Payload, -ResponseTimeout, -ConnectTimeout (see <see cref="DirectMethodParameters"/>).</summary>
+    public object GetDynamicParameters() => _method;
+
     /// <inheritdoc/>
     protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
-        JsonNode? payload;
         try
         {
-            payload = PSObjectJson.FromPowerShell(Payload);
-            _request = DirectMethodRequest.Create(MethodName, payload, ResponseTimeout, ConnectTimeout);
+            _request = _method.ToRequest();
         }
         catch (Exception ex) when (ex is PSObjectJsonException or IoTHubProtocolException)
         {
             // Refused before any call: malformed JSON, a payload over 128 KB (MessageTooLarge), a bad name or timeouts.
-            throw new TerminatingErrorException(ErrorRecords.FromException(ex, null, null).WithTarget(MethodName));
+            throw new TerminatingErrorException(ErrorRecords.FromException(ex, null, null).WithTarget(_method.MethodName));
         }
 
         await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);

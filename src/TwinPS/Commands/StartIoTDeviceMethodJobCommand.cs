@@ -14,28 +14,12 @@ namespace TwinPS.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "IoTDeviceMethodJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ConditionSet)]
 [OutputType(typeof(HubJob))]
-public sealed class StartIoTDeviceMethodJobCommand : JobStartCommandBase
+public sealed class StartIoTDeviceMethodJobCommand : JobStartCommandBase, IDynamicParameters
 {
-    /// <summary>The method name, e.g. <c>reboot</c>.</summary>
-    [Parameter(Mandatory = true)]
-    [ValidateNotNullOrEmpty]
-    [Alias("Name")]
-    public string MethodName { get; set; } = string.Empty;
+    private readonly DirectMethodParameters _method = new();
 
-    /// <summary>The payload: a hashtable, PSCustomObject, array, scalar or JSON text.</summary>
-    [Parameter]
-    [AllowNull]
-    public object? Payload { get; set; }
-
-    /// <summary>Seconds the hub waits for each device's answer (5–300).</summary>
-    [Parameter]
-    [ValidateRange(DirectMethodRequest.MinResponseTimeoutSeconds, DirectMethodRequest.MaxResponseTimeoutSeconds)]
-    public int ResponseTimeout { get; set; } = DirectMethodRequest.DefaultResponseTimeoutSeconds;
-
-    /// <summary>Seconds the hub waits for an offline device to connect (0–300).</summary>
-    [Parameter]
-    [ValidateRange(0, DirectMethodRequest.MaxConnectTimeoutSeconds)]
-    public int ConnectTimeout { get; set; }
+    /// <summary>-MethodName, -Payload, -ResponseTimeout, -ConnectTimeout (see <see cref="DirectMethodParameters"/>).</summary>
+    public object GetDynamicParameters() => _method;
 
     /// <inheritdoc/>
     protected override string Action => "Start direct-method job";
@@ -48,6 +32,5 @@ public sealed class StartIoTDeviceMethodJobCommand : JobStartCommandBase
     protected override Task<IoTHubJob> CreateAsync(string jobId, string condition, CancellationToken cancellationToken) =>
         Client.ScheduleDeviceMethodAsync(jobId, condition, Method(), StartTime, MaxExecutionTime, cancellationToken);
 
-    private DirectMethodRequest Method() =>
-        DirectMethodRequest.Create(MethodName, PSObjectJson.FromPowerShell(Payload), ResponseTimeout, ConnectTimeout);
+    private DirectMethodRequest Method() => _method.ToRequest();
 }

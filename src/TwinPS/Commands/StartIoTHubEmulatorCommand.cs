@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using TwinPS.Internal;
@@ -8,11 +9,10 @@ namespace TwinPS.Commands;
 /// <summary>Start-IoTHubEmulator: starts the bundled local IoT Hub emulator and returns its details.</summary>
 [Cmdlet(VerbsLifecycle.Start, "IoTHubEmulator", DefaultParameterSetName = DataSet)]
 [OutputType(typeof(EmulatorInfo))]
-public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
+public sealed class StartIoTHubEmulatorCommand : AsyncCmdlet
 {
     private const string DataSet = "Data";
     private const string InMemorySet = "InMemory";
-    private readonly CancellationTokenSource _stop = new();
 
     /// <summary>HTTPS (REST) port; 0 picks a free port.</summary>
     [Parameter]
@@ -109,38 +109,34 @@ public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
     public string[]? Policy { get; set; }
 
     /// <inheritdoc />
-    protected override void EndProcessing()
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        string? dataPath = DataPath is null ? null : GetUnresolvedProviderPathFromPSPath(DataPath);
+        (string? dataPath, Runspace owner) = await InvokeOnPipelineThreadAsync(
+            () => (DataPath is null ? null : GetUnresolvedProviderPathFromPSPath(DataPath), Runspace.DefaultRunspace)).ConfigureAwait(false);
         List<string> limits = LimitArguments();
         var options = new EmulatorStartOptions(HttpsPort, MqttPort, dataPath, InMemory, HubName, TimeSpan.FromSeconds(TimeoutSeconds))
         {
             LimitArguments = limits,
             Policies = Policy ?? [],
         };
-        WriteVerbose($"Starting {EmulatorLauncher.EmulatorDllPath}.");
+        WriteVerboseSafe($"Starting {EmulatorLauncher.EmulatorDllPath}.");
         EmulatorInfo info;
         try
         {
-            // The pipeline thread waits for the ready line; Ctrl+C (StopProcessing) cancels the wait and kills the process.
-            info = EmulatorLauncher.StartAsync(options, Runspace.DefaultRunspace, _stop.Token).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
+            // Waits for the ready line; Ctrl+C cancels the wait and kills the process.
+            info = await EmulatorLauncher.StartAsync(options, owner, cancellationToken).ConfigureAwait(false);
         }
         catch (EmulatorStartException ex)
         {
-            ThrowTerminatingError(ErrorRecords.Create(
+            throw new TerminatingErrorException(ErrorRecords.Create(
                 ex, "EmulatorStartFailed", ErrorCategory.OpenError, EmulatorLauncher.EmulatorDllPath, ex.Message,
                 "Check that the ports are free and the data folder is writable; the emulator's own messages are above."));
-            return;
         }
 
-        WriteVerbose($"Emulator ready: {info}.");
-        WriteVerbose(info.Throttle is null ? "Throttling: none (an ideal hub)." : $"Throttling: {info.Throttle}.");
-        WriteVerbose(info.Faults is null ? "Fault injection: none." : $"Fault injection: {info.Faults}.");
-        WriteObject(info);
+        WriteVerboseSafe($"Emulator ready: {info}.");
+        WriteVerboseSafe(info.Throttle is null ? "Throttling: none (an ideal hub)." : $"Throttling: {info.Throttle}.");
+        WriteVerboseSafe(info.Faults is null ? "Fault injection: none." : $"Fault injection: {info.Faults}.");
+        WriteObjectSafe(info);
     }
 
     /// <summary>
@@ -167,33 +163,41 @@ public sealed class StartIoTHubEmulatorCommand : PSCmdlet, IDisposable
             args.Add(value);
         }
 
-        string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
         if (Tier is not null)
         {
             Add("--tier", Tier);
-            Add("--units", Units.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add("--units", Units.ToString(CultureInfo.InvariantCulture));
         }
 
         foreach (string rate in Rate ?? [])
             Add("--rate", rate.Replace(" ", string.Empty, StringComparison.Ordinal));
-        if (ThrottleMode is not null) Add("--throttle", ThrottleMode.ToLowerInvariant());
-        if (Bound(nameof(Burst))) Add("--burst", Number(Burst));
-        if (Bound(nameof(Backlog))) Add("--backlog", Backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (Bound(nameof(BacklogTimeout))) Add("--backlog-timeout", Number(BacklogTimeout));
-        if (Bound(nameof(FaultRate))) Add("--fault-rate", Number(FaultRate));
-        if (Bound(nameof(FaultSeed))) Add("--fault-seed", FaultSeed.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (FaultKind is { Length: > 0 }) Add("--fault-kind", string.Join(",", FaultKind));
-        if (Bound(nameof(FaultDelay))) Add("--fault-delay", Number(FaultDelay));
+        foreach ((string parameter, string option) in BoundOptions)
+        {
+            if (MyInvocation.BoundParameters.TryGetValue(parameter, out object? bound) && OptionValue(bound) is { Length: > 0 } value)
+                Add(option, value);
+        }
+
         return args;
     }
 
-    private void Refuse(string message, string parameter) =>
-        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, parameter), "InvalidEmulatorSettings", ErrorCategory.InvalidArgument, parameter));
+    // Parameter -> emulator option, for the options passed exactly when the parameter is given.
+    private static readonly (string Parameter, string Option)[] BoundOptions =
+    [
+        (nameof(ThrottleMode), "--throttle"), (nameof(Burst), "--burst"), (nameof(Backlog), "--backlog"),
+        (nameof(BacklogTimeout), "--backlog-timeout"), (nameof(FaultRate), "--fault-rate"), (nameof(FaultSeed), "--fault-seed"),
+        (nameof(FaultKind), "--fault-kind"), (nameof(FaultDelay), "--fault-delay"),
+    ];
 
-    /// <inheritdoc />
-    protected override void StopProcessing() => _stop.Cancel();
+    // The option's text: numbers invariant and round-trippable, words lowercase, lists comma-separated (empty: no option).
+    private static string? OptionValue(object? bound) => (bound is PSObject wrapped ? wrapped.BaseObject : bound) switch
+    {
+        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        int number => number.ToString(CultureInfo.InvariantCulture),
+        string word => word.ToLowerInvariant(),
+        string[] list => string.Join(",", list),
+        _ => null,
+    };
 
-    /// <inheritdoc />
-    public void Dispose() => _stop.Dispose();
+    private static void Refuse(string message, string parameter) =>
+        throw new TerminatingErrorException(new ErrorRecord(new ArgumentException(message, parameter), "InvalidEmulatorSettings", ErrorCategory.InvalidArgument, parameter));
 }

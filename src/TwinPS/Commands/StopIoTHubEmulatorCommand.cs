@@ -7,11 +7,10 @@ namespace TwinPS.Commands;
 /// <summary>Stop-IoTHubEmulator: stops an emulator that Start-IoTHubEmulator started (gracefully, then by force).</summary>
 [Cmdlet(VerbsLifecycle.Stop, "IoTHubEmulator", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
 [OutputType(typeof(EmulatorInfo))]
-public sealed class StopIoTHubEmulatorCommand : PSCmdlet, IDisposable
+public sealed class StopIoTHubEmulatorCommand : AsyncCmdlet
 {
     private const string InputObjectSet = "InputObject";
     private const string ProcessIdSet = "ProcessId";
-    private readonly CancellationTokenSource _stop = new();
 
     /// <summary>The emulator (from Start-IoTHubEmulator).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
@@ -33,7 +32,7 @@ public sealed class StopIoTHubEmulatorCommand : PSCmdlet, IDisposable
     public SwitchParameter PassThru { get; set; }
 
     /// <inheritdoc />
-    protected override void ProcessRecord()
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         if (ParameterSetName == ProcessIdSet)
         {
@@ -42,7 +41,7 @@ public sealed class StopIoTHubEmulatorCommand : PSCmdlet, IDisposable
                 EmulatorInfo? info = EmulatorLauncher.Find(id);
                 if (info is null)
                 {
-                    WriteError(ErrorRecords.Create(
+                    WriteErrorSafe(ErrorRecords.Create(
                         new ArgumentException($"No running emulator with process id {id} was started by Start-IoTHubEmulator in this PowerShell process."),
                         "EmulatorNotFound", ErrorCategory.ObjectNotFound, id,
                         $"No running emulator with process id {id} was started by Start-IoTHubEmulator in this PowerShell process.",
@@ -50,7 +49,7 @@ public sealed class StopIoTHubEmulatorCommand : PSCmdlet, IDisposable
                     continue;
                 }
 
-                Stop(info);
+                await StopAsync(info, cancellationToken).ConfigureAwait(false);
             }
 
             return;
@@ -58,39 +57,25 @@ public sealed class StopIoTHubEmulatorCommand : PSCmdlet, IDisposable
 
         foreach (EmulatorInfo info in InputObject)
         {
-            Stop(info);
+            await StopAsync(info, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <inheritdoc />
-    protected override void StopProcessing() => _stop.Cancel();
-
-    /// <inheritdoc />
-    public void Dispose() => _stop.Dispose();
-
-    private void Stop(EmulatorInfo info)
+    private async Task StopAsync(EmulatorInfo info, CancellationToken cancellationToken)
     {
-        if (!ShouldProcess($"IoT Hub emulator {info.HubName} (process {info.ProcessId}, https port {info.HttpsPort})", "Stop"))
+        if (!await ShouldProcessSafe($"IoT Hub emulator {info.HubName} (process {info.ProcessId}, https port {info.HttpsPort})", "Stop").ConfigureAwait(false))
         {
             return;
         }
 
-        bool graceful;
-        try
-        {
-            graceful = EmulatorLauncher.StopAsync(info, TimeSpan.FromSeconds(TimeoutSeconds), _stop.Token).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-
-        WriteVerbose(graceful
+        // Ctrl+C cancels the wait for a graceful stop.
+        bool graceful = await EmulatorLauncher.StopAsync(info, TimeSpan.FromSeconds(TimeoutSeconds), cancellationToken).ConfigureAwait(false);
+        WriteVerboseSafe(graceful
             ? $"Emulator (process {info.ProcessId}) stopped."
             : $"Emulator (process {info.ProcessId}) did not stop within {TimeoutSeconds} s and was killed.");
         if (PassThru)
         {
-            WriteObject(info);
+            WriteObjectSafe(info);
         }
     }
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Management.Automation;
-using TwinPS.Internal;
 using TwinPS.Models;
 
 namespace TwinPS.Commands;
@@ -13,45 +11,18 @@ namespace TwinPS.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "IoTTwinDesired")]
 [OutputType(typeof(DesiredPatch))]
-public sealed class WaitIoTTwinDesiredCommand : DeviceSessionCommandBase
+public sealed class WaitIoTTwinDesiredCommand() : SessionWaitCommandBase<DesiredPatch>(SessionQueues.DesiredPatches)
 {
-    private readonly List<DeviceSession> _sessions = [];
-
-    /// <summary>Stop after this many patches.</summary>
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int Count { get; set; }
-
-    /// <summary>Stop after this many seconds (default: wait until -Count, Ctrl+C or the sessions close).</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    [Alias("TimeoutSec")]
-    public int Timeout { get; set; }
-
     /// <summary>Skip the patches received before this command started.</summary>
     [Parameter]
     public SwitchParameter SkipPending { get; set; }
 
     /// <inheritdoc/>
-    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        foreach (var session in ResolveSessions())
-        {
-            if (!_sessions.Contains(session))
-            {
-                _sessions.Add(session);
-            }
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc/>
-    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         if (SkipPending.IsPresent)
         {
-            foreach (var session in _sessions)
+            foreach (var session in Sessions)
             {
                 while (session.PendingPatches.TryRead(out _))
                 {
@@ -59,55 +30,6 @@ public sealed class WaitIoTTwinDesiredCommand : DeviceSessionCommandBase
             }
         }
 
-        var wanted = MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : int.MaxValue;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)))
-        {
-            deadline.CancelAfter(TimeSpan.FromSeconds(Timeout));
-        }
-
-        var written = 0;
-        // A list, not a dictionary keyed by task: a wait that completes at once is the one cached Task<bool>(true),
-        // shared by every session that already holds items.
-        var waits = new List<(Task<bool> Ready, DeviceSession Session)>();
-        foreach (var session in _sessions)
-        {
-            waits.Add((session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask(), session));
-        }
-
-        try
-        {
-            while (written < wanted && waits.Count > 0)
-            {
-                var ready = await Task.WhenAny(waits.Select(w => w.Ready)).ConfigureAwait(false);
-                var index = waits.FindIndex(w => ReferenceEquals(w.Ready, ready));
-                var session = waits[index].Session;
-                waits.RemoveAt(index);
-                if (!await ready.ConfigureAwait(false))
-                {
-                    WriteErrorSafe(SessionClosed(session));
-                    continue;
-                }
-
-                while (written < wanted && session.PendingPatches.TryRead(out var patch))
-                {
-                    WriteObjectSafe(patch.ToPSObject());
-                    written++;
-                }
-
-                waits.Add((session.PendingPatches.WaitToReadAsync(deadline.Token).AsTask(), session));
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // -Timeout elapsed.
-            if (wanted != int.MaxValue && written < wanted)
-            {
-                var message = string.Create(CultureInfo.InvariantCulture, $"{written} of {wanted} desired-property patches arrived within {Timeout} s.");
-                WriteErrorSafe(ErrorRecords.Create(new TimeoutException(message), "WaitTimeout", ErrorCategory.OperationTimeout,
-                    string.Join(",", _sessions.Select(s => ErrorRecords.Target(s.DeviceId, s.ModuleId))), message,
-                    "Wait longer (-Timeout), or check that the back end set desired properties (Get-IoTTwin) and that the session is Connected."));
-            }
-        }
+        return base.EndProcessingAsync(cancellationToken);
     }
 }

@@ -52,10 +52,5 @@ public sealed class DesiredPatch : EventArgs
     /// <summary><c>deviceId v{Version}: {json}</c>.</summary>
     public override string ToString() => $"{(ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId)} v{Version}: {ToJson()}";
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

@@ -84,10 +84,5 @@ public sealed class Device
     public override string ToString() => DeviceId;
 
     /// <summary>Wraps the device for output with the <c>TwinPS.Device</c> type name first.</summary>
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

@@ -1,30 +1,23 @@
 using System.Management.Automation;
 using TwinPS.Client;
-using TwinPS.Internal;
 
 namespace TwinPS.Models;
 
 /// <summary>
 /// One device's part in a job (PowerShell type name <c>TwinPS.DeviceJob</c>): the output of Get-IoTJobDevice.
 /// </summary>
-public sealed class DeviceJob
+public sealed class DeviceJob : DeviceAnswer
 {
     /// <summary>The PowerShell type name the views use.</summary>
     public const string TypeName = "TwinPS.DeviceJob";
 
     private readonly DeviceJobRecord _record;
-    private object? _payload;
 
     internal DeviceJob(DeviceJobRecord record)
+        : base(record.DeviceId, record.ModuleId, record.MethodPayload)
     {
         _record = record;
     }
-
-    /// <summary>The device id.</summary>
-    public string DeviceId => _record.DeviceId;
-
-    /// <summary>The module id, for a module.</summary>
-    public string? ModuleId => _record.ModuleId;
 
     /// <summary>The job id.</summary>
     public string JobId => _record.JobId;
@@ -51,7 +44,7 @@ public sealed class DeviceJob
     public int? MethodStatus => _record.MethodStatus;
 
     /// <summary>Method jobs: the payload the device answered with, as PowerShell objects.</summary>
-    public object? MethodPayload => _payload ??= PSObjectJson.ToPowerShell(_record.MethodPayload);
+    public object? MethodPayload => AnswerPayload;
 
     /// <summary>The error code when the device's part failed (e.g. DeviceNotOnline).</summary>
     public string? ErrorCode => _record.ErrorCode;
@@ -63,12 +56,7 @@ public sealed class DeviceJob
     public string ToJson() => _record.Json.ToJsonString();
 
     /// <inheritdoc/>
-    public override string ToString() => $"{ErrorRecords.Target(DeviceId, ModuleId)} {JobId}: {Status}";
+    public override string ToString() => $"{Target} {JobId}: {Status}";
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

@@ -63,10 +63,5 @@ public sealed class DeviceMethodCall : EventArgs
 
     internal bool MarkAnswered() => Interlocked.Exchange(ref _answered, 1) == 0;
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

@@ -132,12 +132,7 @@ public sealed class DeviceSession : IDisposable
     /// <summary><c>deviceId (Status)</c>.</summary>
     public override string ToString() => $"{(ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId)} ({Status})";
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 
     private void OnDesiredPropertiesReceived(object? sender, DesiredPropertiesEventArgs e)
     {

@@ -45,10 +45,5 @@ public sealed class DeviceSessionTwin
     /// <inheritdoc/>
     public override string ToString() => ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId;
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

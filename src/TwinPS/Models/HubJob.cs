@@ -89,10 +89,5 @@ public sealed class HubJob
 
     internal IoTHubJob Inner => _job;
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

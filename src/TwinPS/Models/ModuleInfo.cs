@@ -52,10 +52,5 @@ public sealed class ModuleInfo
     /// <inheritdoc/>
     public override string ToString() => $"{DeviceId}/{ModuleId}";
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

@@ -43,10 +43,5 @@ public sealed class ReportedUpdate
     public override string ToString() => (ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId) + " reported v" +
         ReportedVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 }

@@ -157,12 +157,7 @@ public sealed class Twin
     public override string ToString() => ModuleId is null ? DeviceId : DeviceId + "/" + ModuleId;
 
     /// <summary>Wraps the twin for output with the <c>TwinPS.Twin</c> type name first.</summary>
-    internal PSObject ToPSObject()
-    {
-        var wrapped = new PSObject(this);
-        wrapped.TypeNames.Insert(0, TypeName);
-        return wrapped;
-    }
+    internal PSObject ToPSObject() => PSOutput.Typed(this, TypeName);
 
     private static PSObject ToObject(JsonObject section) => PSObjectJson.ToSection(TwinPatch.WithoutReadOnly(section))!;
 }
