@@ -194,39 +194,29 @@ function Invoke-Bench {
     Invoke-Native dotnet $arguments
     Write-Step 'Device-side benchmark'
     Invoke-Native dotnet @('run', '--project', $bench, '-c', $Configuration, '--no-build', '--', 'device', '--output', $doc)
-    Write-Step 'Import-Module benchmark'
-    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-Import.ps1'),
-        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'), '-Output', $doc)
-    Write-Step 'Cmdlet benchmark'
-    # Its query row pages the same query with Microsoft's Node.js SDK from the conformance suite's own npm dependencies.
+    # The query row of the cmdlet benchmark and the real-hub rows run Microsoft's Node.js SDK from the conformance
+    # suite's own npm dependencies.
     Push-Location (Join-Path $Root 'tests/conformance')
     try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') }
     finally { Pop-Location }
-    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-Cmdlets.ps1'),
-        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
-        '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
-        '-BenchmarkDll', (Join-Path $Root "tests/TwinPS.Benchmarks/bin/$Configuration/net8.0/TwinPS.Benchmarks.dll"),
-        '-Output', $doc)
+    $module = @('-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'))
+    $emulator = @('-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'))
+    $benchmarkDll = @('-BenchmarkDll', (Join-Path $Root "tests/TwinPS.Benchmarks/bin/$Configuration/net8.0/TwinPS.Benchmarks.dll"))
+    Write-Step 'Import-Module benchmark'
+    Invoke-BenchScript 'Bench-Import.ps1' $doc $module
+    Write-Step 'Cmdlet benchmark'
+    Invoke-BenchScript 'Bench-Cmdlets.ps1' $doc ($module + $emulator + $benchmarkDll)
     Write-Step 'Jobs and direct-methods benchmark'
-    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-JobsMethods.ps1'),
-        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
-        '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
-        '-Output', $doc)
-    Invoke-RealHubBench $doc
+    Invoke-BenchScript 'Bench-JobsMethods.ps1' $doc ($module + $emulator)
+    # Real-hub conditions: the cmdlets, a ForEach-Object -Parallel loop and the official Node.js SDK under the emulator's
+    # S1 throttles and injected faults.
+    Write-Step 'Real-hub conditions benchmark'
+    Invoke-BenchScript 'Bench-RealHub.ps1' $doc ($module + $emulator + $benchmarkDll)
 }
 
-function Invoke-RealHubBench([string] $Doc) {
-    # Real-hub conditions: the cmdlets, a ForEach-Object -Parallel loop and the official Node.js SDK under the emulator's
-    # S1 throttles and injected faults (tools/Bench-RealHub.ps1); needs the conformance suite's npm packages.
-    Write-Step 'Real-hub conditions benchmark'
-    Push-Location (Join-Path $Root 'tests/conformance')
-    try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') }
-    finally { Pop-Location }
-    Invoke-Native dotnet @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench-RealHub.ps1'),
-        '-ModulePath', (Join-Path $ModuleOut 'TwinPS.psd1'),
-        '-EmulatorDll', (Join-Path $EmulatorOut 'TwinPS.Emulator.dll'),
-        '-BenchmarkDll', (Join-Path $Root "tests/TwinPS.Benchmarks/bin/$Configuration/net8.0/TwinPS.Benchmarks.dll"),
-        '-Output', $Doc)
+function Invoke-BenchScript([string] $Script, [string] $Doc, [string[]] $Arguments) {
+    # One tools/Bench-*.ps1 in a fresh pwsh; each rewrites its own section of $Doc.
+    Invoke-Native dotnet (@((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root "tools/$Script")) + $Arguments + @('-Output', $Doc))
 }
 
 function Invoke-Package {

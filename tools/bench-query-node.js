@@ -9,39 +9,7 @@
 //   BENCH_QUERY, BENCH_WARMUP_QUERY, BENCH_PAGE_SIZE
 'use strict';
 
-const https = require('https');
-const iothub = require('azure-iothub');
-const { RestApiClient } = require('azure-iot-http-base');
-
-// The SDK passes HostName ('localhost:PORT') to https.request as a host name; this agent dials host and port apart
-// (request, Host header and token unchanged), as the conformance suite does. One keep-alive connection: paging is
-// sequential.
-function registryFor(connectionString) {
-  const parts = {};
-  for (const piece of connectionString.split(';')) {
-    const at = piece.indexOf('=');
-    if (at > 0) parts[piece.slice(0, at)] = piece.slice(at + 1);
-  }
-  const m = /^(.*):(\d+)$/.exec(parts.HostName);
-  const host = m ? m[1] : parts.HostName;
-  const port = m ? Number(m[2]) : 443;
-  class PortAgent extends https.Agent {
-    createConnection(options, callback) {
-      return super.createConnection({ ...options, host, port, servername: host }, callback);
-    }
-  }
-  const agent = new PortAgent({ keepAlive: true, maxSockets: 1 });
-  class Client extends RestApiClient {
-    setOptions(options) {
-      super.setOptions({ ...options, http: { ...(options && options.http), agent } });
-    }
-  }
-  const config = {
-    host: parts.HostName,
-    sharedAccessSignature: iothub.SharedAccessSignature.create(parts.HostName, parts.SharedAccessKeyName, parts.SharedAccessKey, Math.floor(Date.now() / 1000) + 3600),
-  };
-  return new iothub.Registry(config, new Client(config, 'azure-iothub/1.16.6'));
-}
+const { registryFor } = require('./bench-node-registry');
 
 async function page(registry, sql, pageSize) {
   const query = registry.createQuery(sql, pageSize);
@@ -56,7 +24,7 @@ async function page(registry, sql, pageSize) {
 }
 
 async function main() {
-  const registry = registryFor(process.env.SERVICE_CONNECTION_STRING);
+  const registry = registryFor(process.env.SERVICE_CONNECTION_STRING, 1); // one keep-alive connection: paging is sequential
   const pageSize = parseInt(process.env.BENCH_PAGE_SIZE || '100', 10);
   await page(registry, process.env.BENCH_WARMUP_QUERY, pageSize);
   const started = process.hrtime.bigint();

@@ -10,39 +10,7 @@
 //   BENCH_VALUE                the desired value to set (property "bench")
 'use strict';
 
-const https = require('https');
-const iothub = require('azure-iothub');
-const { RestApiClient } = require('azure-iot-http-base');
-const { SharedAccessSignature } = require('azure-iothub');
-
-// The SDK passes HostName ('localhost:PORT') to https.request as a host name; this agent dials host and port apart
-// (request, Host header and token unchanged), as the conformance suite does.
-function registryFor(connectionString) {
-  const parts = {};
-  for (const piece of connectionString.split(';')) {
-    const at = piece.indexOf('=');
-    if (at > 0) parts[piece.slice(0, at)] = piece.slice(at + 1);
-  }
-  const m = /^(.*):(\d+)$/.exec(parts.HostName);
-  const host = m ? m[1] : parts.HostName;
-  const port = m ? Number(m[2]) : 443;
-  class PortAgent extends https.Agent {
-    createConnection(options, callback) {
-      return super.createConnection({ ...options, host, port, servername: host }, callback);
-    }
-  }
-  const agent = new PortAgent({ keepAlive: true, maxSockets: 64 });
-  class Client extends RestApiClient {
-    setOptions(options) {
-      super.setOptions({ ...options, http: { ...(options && options.http), agent } });
-    }
-  }
-  const config = {
-    host: parts.HostName,
-    sharedAccessSignature: SharedAccessSignature.create(parts.HostName, parts.SharedAccessKeyName, parts.SharedAccessKey, Math.floor(Date.now() / 1000) + 3600),
-  };
-  return new iothub.Registry(config, new Client(config, 'azure-iothub/1.16.6'));
-}
+const { registryFor } = require('./bench-node-registry');
 
 async function main() {
   const cs = process.env.SERVICE_CONNECTION_STRING;
@@ -50,7 +18,7 @@ async function main() {
   const count = parseInt(process.env.BENCH_COUNT || '1000', 10);
   const inflight = parseInt(process.env.BENCH_INFLIGHT || '16', 10);
   const value = parseInt(process.env.BENCH_VALUE || '1', 10);
-  const registry = registryFor(cs);
+  const registry = registryFor(cs, 64);
   const ids = Array.from({ length: count }, (_, i) => prefix + String(i).padStart(6, '0'));
   let next = 0;
   let ok = 0;

@@ -182,6 +182,20 @@ internal sealed class AdaptiveRate : IDisposable
         }
     }
 
+    /// <summary>The clock now; when no AcquireAsync came first (an answer is the first thing seen), the request started before now. Call under the gate.</summary>
+    private long NowAfterFirstRequest()
+    {
+        var now = _time.GetTimestamp();
+        if (_firstRequest == 0)
+        {
+            _firstRequest = now - 1;
+            _lastCut = _firstRequest;
+            _epochStart = _firstRequest;
+        }
+
+        return now;
+    }
+
     /// <summary>An answer that consumed hub budget (anything but 429 and 5xx), with the time the hub took.</summary>
     public void OnAnswered(double latencyMs)
     {
@@ -189,14 +203,7 @@ internal sealed class AdaptiveRate : IDisposable
         TokenBucketRateLimiter? retired = null;
         lock (_gate)
         {
-            var now = _time.GetTimestamp();
-            if (_firstRequest == 0)
-            {
-                // No AcquireAsync came first (the answer is the first thing seen): the request started before now.
-                _firstRequest = now - 1;
-                _lastCut = _firstRequest;
-                _epochStart = _firstRequest;
-            }
+            var now = NowAfterFirstRequest();
 
             _successes[_successCount % Ring] = now;
             _successCount++;
@@ -242,14 +249,7 @@ internal sealed class AdaptiveRate : IDisposable
         TokenBucketRateLimiter? retired = null;
         lock (_gate)
         {
-            var now = _time.GetTimestamp();
-            if (_firstRequest == 0)
-            {
-                // No AcquireAsync came first (the answer is the first thing seen): the request started before now.
-                _firstRequest = now - 1;
-                _lastCut = _firstRequest;
-                _epochStart = _firstRequest;
-            }
+            var now = NowAfterFirstRequest();
 
             _throttles[_throttleCount % Ring] = now;
             _throttleCount++;
