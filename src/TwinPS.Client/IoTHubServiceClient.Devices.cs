@@ -211,7 +211,7 @@ public sealed partial class IoTHubServiceClient
 
         using var message = await SendAsync(RequestMethod.Post, "/devices", body, null, IsBulkFailureResult, cancellationToken).ConfigureAwait(false);
         var result = BulkRegistryOperationResult.FromJson(ReadJsonObject(message.Response, "bulk registry result"));
-        return result.IsSuccessful || !IoTHubRetryPolicy.HadLostAttempt(message)
+        return result.IsSuccessful || !LostAnswer.Follows(message)
             ? result
             : await JudgeLostBulkAsync(list, body, result, cancellationToken).ConfigureAwait(false);
     }

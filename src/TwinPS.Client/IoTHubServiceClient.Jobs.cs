@@ -205,18 +205,17 @@ public sealed partial class IoTHubServiceClient
         }
     }
 
+    // PUT of a new job. When an earlier attempt may have been applied (see LostAnswer) and the retry is refused 409
+    // JobAlreadyExists, the job is read back: the same type and condition is our own create.
     private async Task<IoTHubJob> CreateJobAsync(string jobId, string type, string condition, JsonObject body, CancellationToken cancellationToken)
     {
-        var attempts = 0;
         try
         {
-            using var message = await SendAsync(RequestMethod.Put, "/jobs/v2/" + Escape(jobId), body, null, null, cancellationToken, m =>
-                m.Request.Content = new CountingContent(m.Request.Content!, () => Interlocked.Increment(ref attempts))).ConfigureAwait(false);
+            using var message = await SendAsync(RequestMethod.Put, "/jobs/v2/" + Escape(jobId), body, null, null, cancellationToken).ConfigureAwait(false);
             return IoTHubJob.FromJson(ReadJsonObject(message.Response, "job"));
         }
-        catch (IoTHubServiceException ex) when (ex.Status == 409 && Volatile.Read(ref attempts) > 1)
+        catch (IoTHubServiceException ex) when (ex.Status == 409 && ex.FollowsLostAttempt)
         {
-            // The create was sent more than once: an earlier attempt may have created the job and lost its answer.
             IoTHubJob existing;
             try
             {
@@ -261,24 +260,4 @@ public sealed partial class IoTHubServiceClient
 
     private static IoTHubServiceException JobNotFound(string jobId) => new(
         $"IoT Hub has no job '{jobId}' (it answered with type and status 'unknown').", 404, "JobNotFound", 404002, null, isTransient: false);
-
-    /// <summary>Request content that counts how often it is written, i.e. how often the request was sent.</summary>
-    private sealed class CountingContent(RequestContent inner, Action onWrite) : RequestContent
-    {
-        public override bool TryComputeLength(out long length) => inner.TryComputeLength(out length);
-
-        public override void WriteTo(Stream stream, CancellationToken cancellation)
-        {
-            onWrite();
-            inner.WriteTo(stream, cancellation);
-        }
-
-        public override async Task WriteToAsync(Stream stream, CancellationToken cancellation)
-        {
-            onWrite();
-            await inner.WriteToAsync(stream, cancellation).ConfigureAwait(false);
-        }
-
-        public override void Dispose() => inner.Dispose();
-    }
 }

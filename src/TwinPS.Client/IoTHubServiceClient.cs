@@ -288,7 +288,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
             catch (Exception ex) when (!(cancellationToken.IsCancellationRequested && ex is OperationCanceledException))
             {
                 var failure = TransportFailure(ex);
-                failure.FollowsLostAttempt = IoTHubRetryPolicy.HadLostAttempt(message);
+                failure.FollowsLostAttempt = LostAnswer.Follows(message);
                 throw failure;
             }
 
@@ -296,7 +296,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
             if (response.Status >= 400 && (acceptError is null || !acceptError(response)))
             {
                 var error = ErrorFromResponse(response);
-                error.FollowsLostAttempt = IoTHubRetryPolicy.HadLostAttempt(message);
+                error.FollowsLostAttempt = LostAnswer.Follows(message);
                 throw error;
             }
 

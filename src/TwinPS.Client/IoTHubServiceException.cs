@@ -75,8 +75,8 @@ public sealed class IoTHubServiceException : Exception
     /// <summary>Whether retrying later may succeed (throttling, server errors, network failures, timeouts).</summary>
     public bool IsTransient { get; }
 
-    /// <summary>True when an earlier attempt of the same request lost its answer (reset, timeout, 500/504), so the hub may
-    /// have applied the request before this answer; used to judge a refused retry of a write by reading back.</summary>
+    /// <summary>True when an earlier attempt of the same request may have been applied without the client knowing (no
+    /// answer, or a 5xx; the rule is <see cref="Resilience.LostAnswer"/>); used to judge a refused retry of a write by reading back.</summary>
     internal bool FollowsLostAttempt { get; set; }
 
     /// <summary>For a query the hub rejected: our parser's pointer at the offending token ("near 'X' at line L, column C"), if it found one.</summary>

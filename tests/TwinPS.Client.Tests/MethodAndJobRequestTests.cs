@@ -216,6 +216,24 @@ public sealed class MethodAndJobRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_retried_after_a_429_into_409_is_a_real_conflict_and_is_not_read_back()
+    {
+        // A throttled attempt was refused before it was applied: the 409 of the retry is someone else's job, even when
+        // that job has the same type and condition.
+        var puts = 0;
+        _server.Handler = (req, ctx) => req.Method == "PUT"
+            ? (Interlocked.Increment(ref puts) == 1 ? TestHttpsServer.ReplyError(ctx, 429, "ThrottlingException") : TestHttpsServer.ReplyError(ctx, 409, "JobAlreadyExists"))
+            : TestHttpsServer.Reply(ctx, 200, """{"jobId":"job-5","type":"scheduleUpdateTwin","status":"running","queryCondition":"*"}""");
+        using var client = TestClients.For(_server);
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.ScheduleTwinUpdateAsync("job-5", "*", null, new JsonObject { ["a"] = 1 }));
+
+        Assert.Equal(409, ex.Status);
+        Assert.Equal("JobAlreadyExists", ex.ErrorCode);
+        Assert.Equal(["PUT", "PUT"], _server.Requests.Select(r => r.Method));
+    }
+
+    [Fact]
     public async Task A_first_attempt_409_is_a_real_conflict_and_is_not_read_back()
     {
         _server.Handler = (_, ctx) => TestHttpsServer.ReplyError(ctx, 409, "JobAlreadyExists");

@@ -85,6 +85,33 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task Service_unavailable_after_commit_applies_the_write_although_the_client_saw_a_503()
+    {
+        // Reads are not eligible for this kind, so the test can read back what was applied.
+        using EmulatorProcess emulator = Limits.Start("--fault-rate", "1", "--fault-kind", "service-unavailable-after-commit");
+        string id = Ids.New();
+        using var hub = new HubClient(emulator);
+
+        HubResponse created = await hub.PutAsync("devices/" + id, "{}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, created.Status);
+        Assert.Equal("ServiceUnavailable", created.EnvelopeCode);
+        Assert.Equal("ServiceUnavailable", created.Header("iothub-errorcode"));
+        Assert.DoesNotContain(id, created.Body, StringComparison.Ordinal); // the handler's own answer does not leak through
+        HubResponse patched = await hub.PatchAsync("twins/" + id, """{"properties":{"desired":{"applied":true}}}""");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, patched.Status);
+        Assert.Equal("ServiceUnavailable", patched.EnvelopeCode);
+
+        JsonObject twin = await hub.GetTwinAsync(id);
+        Assert.True((bool)twin["properties"]!["desired"]!["applied"]!);
+        Assert.Equal(2, (long)twin["properties"]!["desired"]!["$version"]!);
+        JsonObject stats = await Limits.StatsAsync(hub);
+        Assert.Equal(2, Limits.Faults(stats, "ServiceUnavailableAfterCommit"));
+        Assert.Equal(1, Limits.Writes(stats, "registry"));
+        Assert.Equal(1, Limits.Writes(stats, "twin"));
+        Assert.Equal(1, (long)stats["devices"]!);
+    }
+
+    [Fact]
     public async Task Slow_response_delays_the_answer_then_processes_the_request()
     {
         using EmulatorProcess emulator = Limits.Start("--fault-rate", "1", "--fault-kind", "SlowResponse", "--fault-delay", SlowDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -18,8 +18,9 @@ namespace TwinPS.Client.Http;
 /// exponential back-off) and at most <see cref="RetryOptions.MaxRetries"/> times.</item>
 /// <item>Every retry must start within the request's time budget (<see cref="IoTHubServiceClientOptions.RetryTimeout"/>,
 /// counted from the first attempt): past it the last answer is the result.</item>
-/// <item>An attempt whose answer was lost (no answer, 500, 504) is remembered on the message, so a write whose retry is
-/// refused (412/409/404) can be judged by reading back (see <see cref="IoTHubServiceClient"/>).</item>
+/// <item>Every attempt's outcome is reported to <see cref="LostAnswer"/>, which remembers on the message whether an
+/// attempt may have been applied without the client knowing, so a write whose retry is refused (412/409/404) can be
+/// judged by reading back (see <see cref="IoTHubServiceClient"/>).</item>
 /// </list>
 /// The classifier of a message decides what may be retried at all (per request: direct methods only on 429).
 /// </summary>
@@ -46,9 +47,6 @@ internal sealed class IoTHubRetryPolicy : RetryPolicy
         _transientMaxDelay = options.Retry.MaxDelay;
         _maxTransientRetries = options.Retry.MaxRetries;
     }
-
-    /// <summary>The message property set once an attempt's answer was lost.</summary>
-    internal static bool HadLostAttempt(HttpMessage message) => message.TryGetProperty(typeof(LostAttempt), out var value) && value is true;
 
     protected override async ValueTask<bool> ShouldRetryAsync(HttpMessage message, Exception? exception)
     {
@@ -96,10 +94,7 @@ internal sealed class IoTHubRetryPolicy : RetryPolicy
         plan = new Plan(ThrottleClass.Other, TimeSpan.Zero, false);
         var hasAnswer = exception is null && message.HasResponse;
         var status = hasAnswer ? message.Response.Status : 0;
-        if (!hasAnswer || status is 500 or 504)
-        {
-            message.SetProperty(typeof(LostAttempt), true);
-        }
+        LostAnswer.Observe(message, exception);
 
         var retriable = exception is not null
             ? message.ResponseClassifier.IsRetriable(message, exception)
@@ -244,8 +239,6 @@ internal sealed class IoTHubRetryPolicy : RetryPolicy
 
     private static TimeSpan Jitter(TimeSpan delay, double spread) =>
         TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (1 - spread + (Random.Shared.NextDouble() * 2 * spread)));
-
-    private sealed class LostAttempt;
 
     /// <summary>The base loop's own delay: nothing, except a Retry-After the hub sent (which Azure.Core applies).</summary>
     private sealed class RetryAfterOnlyDelay : DelayStrategy

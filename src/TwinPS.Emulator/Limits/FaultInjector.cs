@@ -17,6 +17,12 @@ internal enum FaultKind
     /// <summary>A REST write is processed in full (committed when valid), then the connection is reset instead of answering.</summary>
     ResetAfterCommit,
 
+    /// <summary>
+    /// A REST write is processed in full (committed when valid), then answered 503 <c>ServiceUnavailable</c> (503001)
+    /// instead of its own answer: a server error the client cannot tell from one that applied nothing.
+    /// </summary>
+    ServiceUnavailableAfterCommit,
+
     /// <summary>The answer is delayed by <c>--fault-delay</c> seconds, then the request is processed normally.</summary>
     SlowResponse,
 

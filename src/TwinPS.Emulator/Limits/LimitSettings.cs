@@ -136,7 +136,7 @@ internal sealed class LimitOptionsParser
           --fault-seed N       seed of the fault sequence (default: random, shown in the ready line)
           --fault-kind KINDS   comma-separated or repeated; default all: ServiceUnavailable (503),
                                ServerError (500), ResetBeforeProcessing, ResetAfterCommit,
-                               SlowResponse, MqttDisconnect
+                               ServiceUnavailableAfterCommit, SlowResponse, MqttDisconnect
           --fault-delay S      delay of a SlowResponse fault, in seconds (default 3)
         """;
 

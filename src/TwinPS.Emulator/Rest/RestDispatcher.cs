@@ -45,6 +45,7 @@ internal sealed partial class RestDispatcher(
         statistics.CountRequest();
         long started = Stopwatch.GetTimestamp();
         FaultKind? fault = null;
+        Stream answer = context.Response.Body;
         try
         {
             fault = faults.IsEnabled && !IsTestSupportPath(context) ? faults.Decide(IsWrite(context.Request) ? FaultSite.RestWrite : FaultSite.RestRead) : null;
@@ -79,7 +80,14 @@ internal sealed partial class RestDispatcher(
             await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.ServerError, "The emulator hit an internal error.").ConfigureAwait(false);
         }
 
-        if (fault == FaultKind.ResetAfterCommit)
+        if (fault == FaultKind.ServiceUnavailableAfterCommit)
+        {
+            // The request was processed (and committed when valid); its own answer is replaced by a 503.
+            LogFault(logger, fault.Value, context.Request.Method, SafePath(context));
+            context.Response.Body = answer;
+            await HttpJson.WriteErrorAsync(context, IoTHubErrorCode.ServiceUnavailable, "The service is temporarily unavailable (injected fault). Try again later.").ConfigureAwait(false);
+        }
+        else if (fault == FaultKind.ResetAfterCommit)
         {
             // The request was processed (and committed when valid); its answer is thrown away with the connection.
             LogFault(logger, fault.Value, context.Request.Method, SafePath(context));
@@ -176,7 +184,7 @@ internal sealed partial class RestDispatcher(
     /// <summary>Applies a fault that acts before processing; true when the request is finished (answered or reset).</summary>
     private async Task<bool> InjectBeforeAsync(HttpContext context, FaultKind fault)
     {
-        if (fault != FaultKind.SlowResponse) LogFault(logger, fault, context.Request.Method, SafePath(context));
+        if (fault is not (FaultKind.SlowResponse or FaultKind.ServiceUnavailableAfterCommit)) LogFault(logger, fault, context.Request.Method, SafePath(context));
         switch (fault)
         {
             case FaultKind.ServiceUnavailable:
@@ -194,7 +202,8 @@ internal sealed partial class RestDispatcher(
                 await Task.Delay(faults.Settings.SlowDelay, context.RequestAborted).ConfigureAwait(false);
                 return false;
             case FaultKind.ResetAfterCommit:
-                // Nothing the handler writes may reach the client: the connection is reset once it is done.
+            case FaultKind.ServiceUnavailableAfterCommit:
+                // Nothing the handler writes may reach the client: the connection is reset, or a 503 is written, once it is done.
                 context.Response.Body = Stream.Null;
                 return false;
             default:

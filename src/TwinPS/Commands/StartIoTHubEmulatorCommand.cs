@@ -90,7 +90,7 @@ public sealed class StartIoTHubEmulatorCommand : AsyncCmdlet
 
     /// <summary>The fault kinds to inject (all by default).</summary>
     [Parameter]
-    [ValidateSet("ServiceUnavailable", "ServerError", "ResetBeforeProcessing", "ResetAfterCommit", "SlowResponse", "MqttDisconnect")]
+    [ValidateSet("ServiceUnavailable", "ServerError", "ResetBeforeProcessing", "ResetAfterCommit", "ServiceUnavailableAfterCommit", "SlowResponse", "MqttDisconnect")]
     public string[]? FaultKind { get; set; }
 
     /// <summary>Delay of a SlowResponse fault, in seconds.</summary>
