@@ -435,25 +435,35 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
     private static string TwinWith(string id, string etag, string desiredJson) =>
         "{\"deviceId\":\"" + id + "\",\"etag\":\"" + etag + "\",\"version\":3,\"tags\":{},\"properties\":{\"desired\":" + desiredJson + ",\"reported\":{\"$version\":1}}}";
 
+    /// <summary>
+    /// A hub that applies the first <paramref name="method"/> request but loses its answer (the connection is aborted),
+    /// refuses every later one with <paramref name="status"/> <paramref name="code"/> (as it would once the first was
+    /// applied), and answers any other request (the read-back) 200 with <paramref name="readBack"/>.
+    /// </summary>
+    private static Func<RecordedRequest, HttpContext, Task> LoseFirstThen(string method, int status, string code, string readBack)
+    {
+        var attempts = 0;
+        return (req, ctx) =>
+        {
+            if (req.Method != method)
+            {
+                return TestHttpsServer.Reply(ctx, 200, readBack);
+            }
+
+            if (Interlocked.Increment(ref attempts) == 1)
+            {
+                ctx.Abort(); // applied, answer lost
+                return Task.CompletedTask;
+            }
+
+            return TestHttpsServer.ReplyError(ctx, status, code);
+        };
+    }
+
     [Fact]
     public async Task A_conditional_update_whose_answer_was_lost_and_whose_retry_gets_412_is_a_success_when_the_twin_holds_it()
     {
-        var patches = 0;
-        _server.Handler = (req, ctx) =>
-        {
-            if (req.Method == "PATCH")
-            {
-                if (Interlocked.Increment(ref patches) == 1)
-                {
-                    ctx.Abort(); // applied, answer lost
-                    return Task.CompletedTask;
-                }
-
-                return TestHttpsServer.ReplyError(ctx, 412, "PreconditionFailed");
-            }
-
-            return TestHttpsServer.Reply(ctx, 200, TwinWith("d1", "AAAAAAAAAAM=", """{"mode":"eco","level":2.0,"$version":5,"$metadata":{}}"""));
-        };
+        _server.Handler = LoseFirstThen("PATCH", 412, "PreconditionFailed", TwinWith("d1", "AAAAAAAAAAM=", """{"mode":"eco","level":2.0,"$version":5,"$metadata":{}}"""));
         using var client = TestClients.For(_server);
 
         var twin = await client.UpdateTwinAsync("d1", null, new TwinPatch { Desired = new JsonObject { ["mode"] = "eco", ["level"] = 2, ["gone"] = null } }, "AAAAAAAAAAE=");
@@ -465,22 +475,7 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_lost_answer_then_412_is_still_a_conflict_when_the_twin_holds_something_else()
     {
-        var patches = 0;
-        _server.Handler = (req, ctx) =>
-        {
-            if (req.Method == "PATCH")
-            {
-                if (Interlocked.Increment(ref patches) == 1)
-                {
-                    ctx.Abort();
-                    return Task.CompletedTask;
-                }
-
-                return TestHttpsServer.ReplyError(ctx, 412, "PreconditionFailed");
-            }
-
-            return TestHttpsServer.Reply(ctx, 200, TwinWith("d1", "AAAAAAAAAAM=", """{"mode":"turbo","$version":5}"""));
-        };
+        _server.Handler = LoseFirstThen("PATCH", 412, "PreconditionFailed", TwinWith("d1", "AAAAAAAAAAM=", """{"mode":"turbo","$version":5}"""));
         using var client = TestClients.For(_server);
 
         var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() =>
@@ -540,17 +535,7 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_delete_whose_answer_was_lost_and_whose_retry_gets_404_is_a_success()
     {
-        var deletes = 0;
-        _server.Handler = (_, ctx) =>
-        {
-            if (Interlocked.Increment(ref deletes) == 1)
-            {
-                ctx.Abort();
-                return Task.CompletedTask;
-            }
-
-            return TestHttpsServer.ReplyError(ctx, 404, "DeviceNotFound");
-        };
+        _server.Handler = LoseFirstThen("DELETE", 404, "DeviceNotFound", "{}");
         using var client = TestClients.For(_server);
 
         await client.DeleteDeviceAsync("d1", "*");
@@ -574,22 +559,7 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_create_whose_answer_was_lost_and_whose_retry_gets_409_is_a_success_when_the_device_is_what_was_sent()
     {
-        var puts = 0;
-        _server.Handler = (req, ctx) =>
-        {
-            if (req.Method == "PUT")
-            {
-                if (Interlocked.Increment(ref puts) == 1)
-                {
-                    ctx.Abort();
-                    return Task.CompletedTask;
-                }
-
-                return TestHttpsServer.ReplyError(ctx, 409, "DeviceAlreadyExists");
-            }
-
-            return TestHttpsServer.Reply(ctx, 200, DeviceJson);
-        };
+        _server.Handler = LoseFirstThen("PUT", 409, "DeviceAlreadyExists", DeviceJson);
         using var client = TestClients.For(_server);
 
         var created = await client.CreateDeviceAsync(new DeviceIdentity("d1"));
@@ -601,22 +571,7 @@ public sealed class ResilienceTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_create_after_a_lost_answer_still_reports_409_when_the_existing_device_differs()
     {
-        var puts = 0;
-        _server.Handler = (req, ctx) =>
-        {
-            if (req.Method == "PUT")
-            {
-                if (Interlocked.Increment(ref puts) == 1)
-                {
-                    ctx.Abort();
-                    return Task.CompletedTask;
-                }
-
-                return TestHttpsServer.ReplyError(ctx, 409, "DeviceAlreadyExists");
-            }
-
-            return TestHttpsServer.Reply(ctx, 200, DeviceJson.Replace("\"enabled\"", "\"disabled\"", StringComparison.Ordinal));
-        };
+        _server.Handler = LoseFirstThen("PUT", 409, "DeviceAlreadyExists", DeviceJson.Replace("\"enabled\"", "\"disabled\"", StringComparison.Ordinal));
         using var client = TestClients.For(_server);
 
         var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.CreateDeviceAsync(new DeviceIdentity("d1")));
