@@ -55,74 +55,83 @@ internal sealed class QueryHandler(DeviceTable devices, QueryContinuation contin
         await HttpJson.WriteBytesAsync(context, 200, output.GetBuffer().AsMemory(0, (int)output.Length)).ConfigureAwait(false);
     }
 
-    private QueryPosition? RunStreaming(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output)
+    private QueryPosition? RunStreaming(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output) =>
+        WritePage(
+            query,
+            position,
+            pageSize,
+            output,
+            Twins(query.Collection, position),
+            // JsonNode.Parse is lazy: only the properties the WHERE clause reads are materialised.
+            twin => (JsonObject)JsonNode.Parse(twin.Snapshot.TwinJson)!,
+            twin => (twin.DeviceId, twin.ModuleId),
+            (twin, document, writer) =>
+            {
+                if (query.IsSelectAll)
+                    output.Write(twin.Snapshot.TwinJson);
+                else
+                    WriteNode(query.Project(document), output, writer);
+            });
+
+    /// <summary>FROM devices.jobs: the per-device job records in (jobId, deviceId) order (paths lose their devices.jobs. prefix).</summary>
+    private QueryPosition? RunDeviceJobs(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output) =>
+        WritePage(
+            query,
+            position,
+            pageSize,
+            output,
+            jobs.DeviceJobsInOrder(position.AfterDeviceId, position.AfterModuleId),
+            record => record.ToJson(),
+            record => (record.JobId, record.DeviceId),
+            (_, document, writer) => WriteNode(document, output, writer));
+
+    /// <summary>
+    /// One page of a non-aggregate query over <paramref name="candidates"/> (in key order, starting after
+    /// <paramref name="position"/>): writes each match with <paramref name="write"/>, comma-separated, and stops as soon
+    /// as the page is full and one more match proves another page exists. Returns where that page starts (the key of the
+    /// last item served and the count served so far), or null when there is none (no more matches, or TOP is used up).
+    /// </summary>
+    private static QueryPosition? WritePage<T>(
+        ParsedQuery query,
+        QueryPosition position,
+        int pageSize,
+        MemoryStream output,
+        IEnumerable<T> candidates,
+        Func<T, JsonObject> documentOf,
+        Func<T, (string? First, string? Second)> keyOf,
+        Action<T, JsonObject, Utf8JsonWriter> write)
     {
         int returnedBefore = position.Offset;
         int limit = query.Top is int top ? Math.Min(pageSize, Math.Max(0, top - returnedBefore)) : pageSize;
         int written = 0;
-        string? lastDevice = null, lastModule = null;
+        (string? First, string? Second) last = (null, null);
         using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
 
-        foreach ((TwinSnapshot snapshot, string deviceId, string? moduleId) in Twins(query.Collection, position))
+        foreach (T candidate in candidates)
         {
-            // JsonNode.Parse is lazy: only the properties the WHERE clause reads are materialised.
-            JsonObject document = (JsonObject)JsonNode.Parse(snapshot.TwinJson)!;
+            JsonObject document = documentOf(candidate);
             if (!query.Matches(document)) continue;
             if (written == limit)
             {
                 // One more match exists beyond this page: there is a next page, unless TOP is used up.
                 if (query.Top is int t && returnedBefore + written >= t) return null;
-                return new QueryPosition(lastDevice, lastModule, returnedBefore + written);
+                return new QueryPosition(last.First, last.Second, returnedBefore + written);
             }
 
             if (written > 0) output.WriteByte((byte)',');
-            if (query.IsSelectAll)
-            {
-                output.Write(snapshot.TwinJson);
-            }
-            else
-            {
-                writer.Reset(output);
-                query.Project(document).WriteTo(writer);
-                writer.Flush();
-            }
-
+            write(candidate, document, writer);
             written++;
-            lastDevice = deviceId;
-            lastModule = moduleId;
+            last = keyOf(candidate);
         }
 
         return null;
     }
 
-    /// <summary>FROM devices.jobs: the per-device job records in (jobId, deviceId) order (paths lose their devices.jobs. prefix).</summary>
-    private QueryPosition? RunDeviceJobs(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output)
+    private static void WriteNode(JsonNode node, MemoryStream output, Utf8JsonWriter writer)
     {
-        int returnedBefore = position.Offset;
-        int limit = query.Top is int top ? Math.Min(pageSize, Math.Max(0, top - returnedBefore)) : pageSize;
-        int written = 0;
-        string? lastJob = null, lastDevice = null;
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
-        foreach (Jobs.DeviceJobRecord record in jobs.DeviceJobsInOrder(position.AfterDeviceId, position.AfterModuleId))
-        {
-            JsonObject document = record.ToJson();
-            if (!query.Matches(document)) continue;
-            if (written == limit)
-            {
-                if (query.Top is int t && returnedBefore + written >= t) return null;
-                return new QueryPosition(lastJob, lastDevice, returnedBefore + written);
-            }
-
-            if (written > 0) output.WriteByte((byte)',');
-            writer.Reset(output);
-            document.WriteTo(writer);
-            writer.Flush();
-            written++;
-            lastJob = record.JobId;
-            lastDevice = record.DeviceId;
-        }
-
-        return null;
+        writer.Reset(output);
+        node.WriteTo(writer);
+        writer.Flush();
     }
 
     private QueryPosition? RunAggregate(ParsedQuery query, QueryPosition position, int pageSize, MemoryStream output)
