@@ -441,33 +441,55 @@ public sealed partial class IoTHubServiceClient : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new IoTHubServiceException(
-                $"IoT Hub returned {response.Status} with a body that is not valid JSON: {ex.Message}",
-                response.Status,
-                "InvalidResponse",
-                null,
-                null,
-                isTransient: false,
-                ex);
+            throw NotJson(response, ex);
         }
     }
 
+    private static IoTHubServiceException NotJson(Response response, JsonException exception) => new(
+        $"IoT Hub returned {response.Status} with a body that is not valid JSON: {exception.Message}",
+        response.Status,
+        "InvalidResponse",
+        null,
+        null,
+        isTransient: false,
+        exception);
+
+    private static IoTHubServiceException NotTheExpectedObject(Response response, string what) => new(
+        $"IoT Hub returned {response.Status} without the expected JSON object ({what}).",
+        response.Status,
+        "InvalidResponse",
+        null,
+        null,
+        isTransient: false);
+
     private static JsonObject ReadJsonObject(Response response, string what) =>
-        ReadJson(response) as JsonObject
-        ?? throw new IoTHubServiceException(
-            $"IoT Hub returned {response.Status} without the expected JSON object ({what}).",
-            response.Status,
-            "InvalidResponse",
-            null,
-            null,
-            isTransient: false);
+        ReadJson(response) as JsonObject ?? throw NotTheExpectedObject(response, what);
 
     private static IoTHubTwin ReadTwin(Response response)
     {
-        var json = ReadJsonObject(response, "twin");
-        return JsonFields.GetString(json, "deviceId") is null
-            ? throw InvalidResponse(response, "a twin without 'deviceId'")
-            : new IoTHubTwin(json);
+        var bytes = response.Content.ToMemory();
+        if (bytes.IsEmpty)
+        {
+            throw NotTheExpectedObject(response, "twin");
+        }
+
+        IoTHubTwin? twin;
+        IoTHubTwin.DocumentShape shape;
+        try
+        {
+            twin = IoTHubTwin.FromUtf8(bytes.Span, out shape);
+        }
+        catch (JsonException ex)
+        {
+            throw NotJson(response, ex);
+        }
+
+        return shape switch
+        {
+            IoTHubTwin.DocumentShape.Twin => twin!,
+            IoTHubTwin.DocumentShape.NotAnObject => throw NotTheExpectedObject(response, "twin"),
+            _ => throw InvalidResponse(response, "a twin without 'deviceId'"),
+        };
     }
 
     private static DeviceIdentity ReadDevice(Response response)

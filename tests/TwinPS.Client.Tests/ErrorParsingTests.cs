@@ -145,4 +145,47 @@ public sealed class ErrorParsingTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.BulkAsync([new ExportImportDevice("b1", ImportMode.Delete)]));
         Assert.Equal("DeviceDefinedMultipleTimes", ex.ErrorCode);
     }
+
+    [Theory]
+    [InlineData("{\"deviceId\":\"d1\",", "not valid JSON")]
+    [InlineData("{\"deviceId\":\"d1\"} {}", "not valid JSON")]
+    [InlineData("[{\"deviceId\":\"d1\"}]", "without the expected JSON object (twin)")]
+    [InlineData("", "without the expected JSON object (twin)")]
+    [InlineData("{\"deviceId\":7,\"etag\":\"x\"}", "a twin without 'deviceId'")]
+    [InlineData("{\"tags\":{\"deviceId\":\"nested\"}}", "a twin without 'deviceId'")]
+    public async Task A_twin_answer_that_is_not_a_twin_is_an_invalid_response(string body, string expected)
+    {
+        _server.Handler = (_, ctx) => TestHttpsServer.Reply(ctx, 200, body);
+        using var client = TestClients.For(_server);
+
+        var read = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.GetTwinAsync("d1"));
+        var written = await Assert.ThrowsAsync<IoTHubServiceException>(
+            () => client.UpdateTwinAsync("d1", null, new TwinPatch { Desired = new() { ["x"] = 1 } }));
+
+        foreach (var ex in new[] { read, written })
+        {
+            Assert.Equal("InvalidResponse", ex.ErrorCode);
+            Assert.Equal("d1", ex.DeviceId);
+            Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_twin_answer_reads_the_whole_document_the_hub_sent()
+    {
+        const string body = """{"tags":{"deviceId":"not this one"},"deviceId":"d\u0031","etag":"AAAAAAAAAAE=","version":4,"properties":{"desired":{"x":{"y":[1,2]},"$version":3},"reported":{"$version":1}}}""";
+        _server.Handler = (_, ctx) => TestHttpsServer.Reply(ctx, 200, body);
+        using var client = TestClients.For(_server);
+
+        var twin = await client.GetTwinAsync("d1");
+
+        Assert.Equal("d1", twin.DeviceId);
+        Assert.Equal("AAAAAAAAAAE=", twin.ETag);
+        Assert.Equal(4, twin.Version);
+        Assert.Equal(3, twin.DesiredVersion);
+        Assert.Equal("not this one", twin.Tags["deviceId"]!.GetValue<string>());
+        Assert.Equal(2, twin.Desired["x"]!["y"]!.AsArray()[1]!.GetValue<int>());
+        Assert.Same(twin.Json, twin.Json);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(body), twin.Json));
+    }
 }

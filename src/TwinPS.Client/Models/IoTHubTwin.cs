@@ -10,6 +10,10 @@ namespace TwinPS.Client;
 /// </summary>
 public sealed class IoTHubTwin
 {
+    // The document as the hub sent it (UTF-8), until Json is first read; null for a twin made from a JsonObject.
+    private readonly byte[]? _utf8;
+    private JsonObject? _json;
+
     /// <summary>Wraps a twin document (not copied).</summary>
     /// <exception cref="ArgumentException">The document has no string <c>deviceId</c>.</exception>
     public IoTHubTwin(JsonObject json)
@@ -20,7 +24,67 @@ public sealed class IoTHubTwin
             throw new ArgumentException("A twin document must have a string 'deviceId'.", nameof(json));
         }
 
-        Json = json;
+        _json = json;
+    }
+
+    private IoTHubTwin(byte[] utf8) => _utf8 = utf8;
+
+    /// <summary>What <see cref="FromUtf8"/> found a document to be.</summary>
+    internal enum DocumentShape
+    {
+        /// <summary>A JSON object with a string <c>deviceId</c>.</summary>
+        Twin,
+
+        /// <summary>JSON, but not an object.</summary>
+        NotAnObject,
+
+        /// <summary>An object without a string <c>deviceId</c>.</summary>
+        NoDeviceId,
+    }
+
+    /// <summary>
+    /// A twin from the UTF-8 document the hub sent. The document is checked now, in one pass of a reader (valid JSON, an
+    /// object, a string <c>deviceId</c>), and becomes <see cref="Json"/> the first time that is read: a write whose answer
+    /// nobody reads builds no document model. Null with <paramref name="shape"/> set when it is not a twin.
+    /// </summary>
+    /// <exception cref="JsonException">Not valid JSON.</exception>
+    internal static IoTHubTwin? FromUtf8(ReadOnlySpan<byte> utf8, out DocumentShape shape)
+    {
+        shape = Inspect(utf8);
+        return shape == DocumentShape.Twin ? new IoTHubTwin(utf8.ToArray()) : null;
+    }
+
+    private static DocumentShape Inspect(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            ExpectEnd(ref reader);
+            return DocumentShape.NotAnObject;
+        }
+
+        var hasDeviceId = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isDeviceId = reader.ValueTextEquals("deviceId"u8);
+            reader.Read();
+            hasDeviceId |= isDeviceId && reader.TokenType == JsonTokenType.String;
+            reader.Skip();
+        }
+
+        ExpectEnd(ref reader);
+        return hasDeviceId ? DocumentShape.Twin : DocumentShape.NoDeviceId;
+    }
+
+    // Anything after the one value is invalid JSON (the reader throws on it).
+    private static void ExpectEnd(ref Utf8JsonReader reader)
+    {
+        if (reader.Read())
+        {
+            throw new JsonException("The document has more than one JSON value.");
+        }
     }
 
     /// <summary>Parses a twin document from JSON text.</summary>
@@ -33,7 +97,7 @@ public sealed class IoTHubTwin
     }
 
     /// <summary>The raw twin document.</summary>
-    public JsonObject Json { get; }
+    public JsonObject Json => _json ?? ParseOnce();
 
     /// <summary>Device id.</summary>
     public string DeviceId => JsonFields.GetString(Json, "deviceId")!;
@@ -107,6 +171,13 @@ public sealed class IoTHubTwin
     public override string ToString() => ModuleId is null
         ? string.Create(CultureInfo.InvariantCulture, $"Twin {DeviceId} (etag {ETag}, version {Version})")
         : string.Create(CultureInfo.InvariantCulture, $"Twin {DeviceId}/{ModuleId} (etag {ETag}, version {Version})");
+
+    // Concurrent first readers may both parse; all of them get the one document published first.
+    private JsonObject ParseOnce()
+    {
+        var parsed = (JsonObject)JsonNode.Parse(_utf8!)!;
+        return Interlocked.CompareExchange(ref _json, parsed, null) ?? parsed;
+    }
 
     private JsonObject Properties(string section) =>
         Json["properties"] is JsonObject props && props[section] is JsonObject obj ? obj : [];
