@@ -32,6 +32,16 @@ public sealed class CommandLineTests(EmulatorFixture fixture) : IClassFixture<Em
     }
 
     [Fact]
+    public void Runs_the_workstation_garbage_collector()
+    {
+        // A local emulator shares the machine with its clients: the server GC would keep a heap and a spinning GC thread
+        // per processor. The runtime reads this file next to the emulator it starts.
+        string config = Path.ChangeExtension(Path.GetFullPath(EmulatorProcess.EmulatorDll), ".runtimeconfig.json");
+        var properties = JsonNode.Parse(File.ReadAllText(config))!["runtimeOptions"]!["configProperties"] as JsonObject;
+        Assert.False(properties?["System.GC.Server"]?.GetValue<bool>() ?? false, $"{config} turns the server GC on.");
+    }
+
+    [Fact]
     public async Task Stdout_carries_only_the_ready_line_and_logs_carry_no_keys()
     {
         await fixture.Owner.GetAsync("twins/nosuch");
