@@ -24,6 +24,7 @@ public sealed class SearchIoTTwinCommand : TwinCommandBase
     private const string FilterSet = "Filter";
     private const string DevicesCollection = "devices";
     private const string ModulesCollection = "devices.modules";
+    private const int OutputChunk = 20;
 
     /// <summary>The query text, e.g. <c>SELECT * FROM devices WHERE tags.location.plant = 'Redmond43'</c>.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QuerySet)]
@@ -96,8 +97,8 @@ public sealed class SearchIoTTwinCommand : TwinCommandBase
             await foreach (QueryPage page in Client.QueryAsync(query, options, cancellationToken).ConfigureAwait(false))
             {
                 pages++;
-                // The page's results go to the pipeline thread as one batch (one hand-off per page, not per result).
-                var batch = new List<object?>(page.Items.Count);
+                // The page's results go to the pipeline thread in a few batches (a hand-off per batch, not per result).
+                var batch = new List<object?>(Math.Min(page.Items.Count, OutputChunk));
                 for (int index = 0; index < page.Items.Count && complete; index++)
                 {
                     seen++;
@@ -116,6 +117,12 @@ public sealed class SearchIoTTwinCommand : TwinCommandBase
                     batch.Add(ToOutput(page, page.Items[index]));
                     Reporter?.ItemDone();
                     written++;
+                    if (batch.Count == OutputChunk)
+                    {
+                        // The pipeline thread writes this part while the rest of the page is turned into objects.
+                        WriteObjectsSafe(batch);
+                        batch = new List<object?>(OutputChunk);
+                    }
                 }
 
                 WriteObjectsSafe(batch);

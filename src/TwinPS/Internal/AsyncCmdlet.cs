@@ -273,13 +273,7 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
         ArgumentNullException.ThrowIfNull(objects);
         if (objects.Count > 0)
         {
-            PostToPipeline(() =>
-            {
-                for (int i = 0; i < objects.Count; i++)
-                {
-                    WriteObject(objects[i]);
-                }
-            });
+            PostToPipeline(() => WriteObject(objects, enumerateCollection: true));
         }
     }
 
