@@ -69,7 +69,7 @@ public sealed partial class IoTHubServiceClient
                 return null;
             }
 
-            return await SendTwinWriteAsync(deviceId, moduleId, request.Body, request.Method, request.IfMatch, cancellationToken).ConfigureAwait(false);
+            return await SendTwinWriteAsync(deviceId, moduleId, request.Body, request.Method, request.IfMatch, cancellationToken, write.SerializedBody).ConfigureAwait(false);
         }
 
         const int ForcedAttempts = 3;
@@ -110,12 +110,13 @@ public sealed partial class IoTHubServiceClient
 
     // One PATCH or PUT of a checked body, with the read-back of a lost answer: after a lost first answer a 412 may be our
     // own first attempt's success; only if the twin holds exactly what was sent is it one.
-    private async Task<IoTHubTwin> SendTwinWriteAsync(string deviceId, string? moduleId, JsonObject body, string method, string? ifMatch, CancellationToken cancellationToken)
+    // serializedBody: the body as sent, when the caller already has it (a write sent to many twins is serialized once).
+    private async Task<IoTHubTwin> SendTwinWriteAsync(string deviceId, string? moduleId, JsonObject body, string method, string? ifMatch, CancellationToken cancellationToken, BinaryData? serializedBody = null)
     {
         var path = TwinPath(deviceId, moduleId);
         try
         {
-            using var message = await SendAsync(new RequestMethod(method), path, body, IfMatchHeader(ifMatch), null, cancellationToken).ConfigureAwait(false);
+            using var message = await SendAsync(new RequestMethod(method), path, body, IfMatchHeader(ifMatch), null, cancellationToken, serializedBody: serializedBody).ConfigureAwait(false);
             return ReadTwin(message.Response);
         }
         catch (IoTHubServiceException ex) when (ex.Status == 412 && ex.FollowsLostAttempt)

@@ -252,7 +252,8 @@ public sealed partial class IoTHubServiceClient : IDisposable
         IEnumerable<KeyValuePair<string, string>>? headers,
         Func<Response, bool>? acceptError,
         CancellationToken cancellationToken,
-        Action<HttpMessage>? configureMessage = null)
+        Action<HttpMessage>? configureMessage = null,
+        BinaryData? serializedBody = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var message = _pipeline.CreateMessage();
@@ -268,7 +269,7 @@ public sealed partial class IoTHubServiceClient : IDisposable
             if (body is not null)
             {
                 request.Headers.SetValue(HttpHeader.Names.ContentType, JsonContentType);
-                request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
+                request.Content = RequestContent.Create(serializedBody ?? BinaryData.FromString(body.ToJsonString()));
             }
 
             if (headers is not null)

@@ -18,6 +18,7 @@ public sealed class TwinWrite
         Body = body;
         Section = section;
         Replacement = replacement;
+        SerializedBody = body is null ? null : BinaryData.FromString(body.ToJsonString());
     }
 
     /// <summary><c>PATCH</c> or <c>PUT</c>.</summary>
@@ -25,6 +26,9 @@ public sealed class TwinWrite
 
     /// <summary>The request body, the same for every twin; null for a section replacement (its body is the difference to each twin).</summary>
     internal JsonObject? Body { get; }
+
+    /// <summary><see cref="Body"/> as JSON text, serialized once for every twin it is sent to.</summary>
+    internal BinaryData? SerializedBody { get; }
 
     /// <summary>The section a section replacement replaces.</summary>
     internal TwinSectionKind? Section { get; }
