@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
 using TwinPS.Protocol;
@@ -86,17 +87,22 @@ public sealed partial class IoTHubServiceClient
         {
             using var message = await SendAsync(RequestMethod.Post, "/devices/query", body, headers, null, cancellationToken).ConfigureAwait(false);
             var response = message.Response;
+            response.Headers.TryGetValue("x-ms-item-type", out var itemType);
+            response.Headers.TryGetValue("x-ms-continuation", out var next);
+            // An empty continuation header is treated as the end (as the C# SDK does) so a faulty hub cannot loop us forever.
+            next = string.IsNullOrEmpty(next) ? null : next;
+            if (string.Equals(itemType, "Twin", StringComparison.Ordinal))
+            {
+                return new QueryPage(ReadTwinPage(response), next);
+            }
+
             var items = ReadJson(response) switch
             {
                 JsonArray array => ToItems(array),
                 null => [],
-                _ => throw new IoTHubServiceException(
-                    "IoT Hub answered the query with something other than a JSON array.", response.Status, "InvalidResponse", null, null, isTransient: false),
+                _ => throw NotAnArray(response),
             };
-            response.Headers.TryGetValue("x-ms-item-type", out var itemType);
-            response.Headers.TryGetValue("x-ms-continuation", out var next);
-            // An empty continuation header is treated as the end (as the C# SDK does) so a faulty hub cannot loop us forever.
-            return new QueryPage(string.IsNullOrEmpty(itemType) ? "Unknown" : itemType, items, string.IsNullOrEmpty(next) ? null : next);
+            return new QueryPage(string.IsNullOrEmpty(itemType) ? "Unknown" : itemType, items, next);
         }
         catch (IoTHubServiceException ex) when (ex.Status == 400)
         {
@@ -104,6 +110,59 @@ public sealed partial class IoTHubServiceClient
             throw;
         }
     }
+
+    // A page of twins, read in one pass: each twin keeps its own bytes and is parsed when first read, so a page streamed
+    // to a consumer that only counts or forwards twins builds no document model; an item that is not a twin (no string
+    // deviceId) is parsed as it is, and JSON nulls are skipped, as for any page.
+    private static object[] ReadTwinPage(Azure.Response response)
+    {
+        var bytes = response.Content.ToMemory().Span;
+        if (bytes.IsEmpty)
+        {
+            return [];
+        }
+
+        var entries = new List<object>();
+        try
+        {
+            var reader = new Utf8JsonReader(bytes);
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw NotAnArray(response);
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = (int)reader.TokenStartIndex;
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var isTwin = IoTHubTwin.ReadObjectHasDeviceId(ref reader);
+                    var item = bytes[start..(int)reader.BytesConsumed];
+                    entries.Add(isTwin ? IoTHubTwin.FromCheckedUtf8(item) : JsonNode.Parse(item)!);
+                }
+                else if (reader.TokenType != JsonTokenType.Null)
+                {
+                    reader.Skip();
+                    entries.Add(JsonNode.Parse(bytes[start..(int)reader.BytesConsumed])!);
+                }
+            }
+
+            if (reader.Read())
+            {
+                throw new JsonException("The page has more than one JSON value.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw NotJson(response, ex);
+        }
+
+        return entries.ToArray();
+    }
+
+    private static IoTHubServiceException NotAnArray(Azure.Response response) => new(
+        "IoT Hub answered the query with something other than a JSON array.", response.Status, "InvalidResponse", null, null, isTransient: false);
 
     private static List<JsonNode> ToItems(JsonArray array)
     {

@@ -140,6 +140,50 @@ public sealed class QueryPagingTests : IAsyncLifetime
         Assert.Contains(ex.QueryDiagnosis, ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_page_of_twins_keeps_every_item_in_order_and_skips_nulls()
+    {
+        // Twins with nested objects and arrays, an item that only looks like a twin (its deviceId is a number), a null,
+        // and a scalar: the twins read as twins, the rest as the JSON they are.
+        var body = "[" + TestClients.TwinJson("d1") + """,null,{"deviceId":7,"x":[{"deviceId":"no"}]},"text",""" +
+            """{"deviceId":"d2","tags":{"a":{"b":[1,{"c":null}]}},"properties":{"desired":{"$version":2}}}]""";
+        _server.Handler = (_, ctx) => TestHttpsServer.Reply(ctx, 200, body, ("x-ms-item-type", "Twin"));
+        using var client = TestClients.For(_server);
+
+        var page = await client.QueryPageAsync(Query);
+
+        Assert.True(page.IsTwin);
+        Assert.Equal(4, page.Count);
+        Assert.Equal("d1", page.TwinAt(0)!.DeviceId);
+        Assert.Null(page.TwinAt(1));
+        Assert.Equal(7, page.ItemAt(1)["deviceId"]!.GetValue<int>());
+        Assert.Null(page.TwinAt(2));
+        Assert.Equal("text", page.ItemAt(2).GetValue<string>());
+        var twin = page.TwinAt(3)!;
+        Assert.Equal("d2", twin.DeviceId);
+        Assert.Equal(2, twin.DesiredVersion);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"a":{"b":[1,{"c":null}]}}"""), twin.Tags));
+        Assert.Same(twin.Json, page.ItemAt(3));
+        Assert.Same(twin.Json, page.Items[3]);
+        var expected = JsonNode.Parse(body)!.AsArray().Where(n => n is not null).Select(n => n!.ToJsonString());
+        Assert.Equal(expected, page.Items.Select(i => i.ToJsonString()));
+    }
+
+    [Theory]
+    [InlineData("[" + "{\"deviceId\":\"d1\"}", "not valid JSON")]
+    [InlineData("[{\"deviceId\":\"d1\"}] []", "not valid JSON")]
+    [InlineData("{\"deviceId\":\"d1\"}", "something other than a JSON array")]
+    public async Task A_page_of_twins_that_is_not_a_JSON_array_is_an_invalid_response(string body, string expected)
+    {
+        _server.Handler = (_, ctx) => TestHttpsServer.Reply(ctx, 200, body, ("x-ms-item-type", "Twin"));
+        using var client = TestClients.For(_server);
+
+        var ex = await Assert.ThrowsAsync<IoTHubServiceException>(() => client.QueryPageAsync(Query));
+
+        Assert.Equal("InvalidResponse", ex.ErrorCode);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(101)]

@@ -65,6 +65,17 @@ public sealed class IoTHubTwin
             return DocumentShape.NotAnObject;
         }
 
+        var hasDeviceId = ReadObjectHasDeviceId(ref reader);
+        ExpectEnd(ref reader);
+        return hasDeviceId ? DocumentShape.Twin : DocumentShape.NoDeviceId;
+    }
+
+    /// <summary>
+    /// Reads the object <paramref name="reader"/> stands at the start of, to its end (the reader validates it), and tells
+    /// whether it has a top-level string <c>deviceId</c>, i.e. whether it is a twin document.
+    /// </summary>
+    internal static bool ReadObjectHasDeviceId(ref Utf8JsonReader reader)
+    {
         var hasDeviceId = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -74,9 +85,11 @@ public sealed class IoTHubTwin
             reader.Skip();
         }
 
-        ExpectEnd(ref reader);
-        return hasDeviceId ? DocumentShape.Twin : DocumentShape.NoDeviceId;
+        return hasDeviceId;
     }
+
+    /// <summary>A twin of a document already read with <see cref="ReadObjectHasDeviceId"/> (which returned true).</summary>
+    internal static IoTHubTwin FromCheckedUtf8(ReadOnlySpan<byte> utf8) => new(utf8.ToArray());
 
     // Anything after the one value is invalid JSON (the reader throws on it).
     private static void ExpectEnd(ref Utf8JsonReader reader)

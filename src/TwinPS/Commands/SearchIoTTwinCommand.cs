@@ -98,8 +98,8 @@ public sealed class SearchIoTTwinCommand : TwinCommandBase
             {
                 pages++;
                 // The page's results go to the pipeline thread in a few batches (a hand-off per batch, not per result).
-                var batch = new List<object?>(Math.Min(page.Items.Count, OutputChunk));
-                for (int index = 0; index < page.Items.Count && complete; index++)
+                var batch = new List<object?>(Math.Min(page.Count, OutputChunk));
+                for (int index = 0; index < page.Count && complete; index++)
                 {
                     seen++;
                     if (seen <= skip)
@@ -114,7 +114,7 @@ public sealed class SearchIoTTwinCommand : TwinCommandBase
                         break;
                     }
 
-                    batch.Add(ToOutput(page, page.Items[index]));
+                    batch.Add(ToOutput(page, index));
                     Reporter?.ItemDone();
                     written++;
                     if (batch.Count == OutputChunk)
@@ -199,10 +199,8 @@ public sealed class SearchIoTTwinCommand : TwinCommandBase
     private static int? SmallPageFor(ulong skip, ulong first) =>
         first == ulong.MaxValue || skip + first >= QueryOptions.MaxPageSize ? null : (int)Math.Max(1, skip + first);
 
-    private static object? ToOutput(QueryPage page, JsonNode item) =>
-        page.IsTwin && item is JsonObject document && document["deviceId"] is JsonValue
-            ? new Twin(new IoTHubTwin(document)).ToPSObject()
-            : PSObjectJson.ToPowerShell(item);
+    private static object? ToOutput(QueryPage page, int index) =>
+        page.TwinAt(index) is { } twin ? new Twin(twin).ToPSObject() : PSObjectJson.ToPowerShell(page.ItemAt(index));
 
     private string BuildQuery()
     {
