@@ -11,7 +11,7 @@ namespace TwinPS.Benchmarks;
 /// <summary>
 /// Raw HttpClient baselines and bulk set-up for the cmdlet benchmark (tools/Bench-Cmdlets.ps1), against an emulator
 /// the script started. Prints one JSON result line on stdout.
-/// Usage: TwinPS.Benchmarks cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]
+/// Usage: TwinPS.Benchmarks cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--from F] [--count N] [--concurrency C] [--device D] [--warmup W]
 /// 'client-get' is the breakdown row: the same sequential GETs through TwinPS.Client's IoTHubServiceClient (its Azure.Core
 /// pipeline and twin parsing, no PowerShell), trusting the emulator's CA the way Connect-IoTHub does.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class CmdletRawBaseline
         if (args.Length == 0) return Usage();
         string op = args[0], prefix = "dev-", device = "";
         string? readyPath = null;
-        int count = 1000, concurrency = 16, warmup = 200;
+        int count = 1000, concurrency = 16, warmup = 200, from = 0;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -31,6 +31,7 @@ internal static class CmdletRawBaseline
                 case "--prefix": prefix = args[++i]; break;
                 case "--device": device = args[++i]; break;
                 case "--count": count = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--from": from = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--concurrency": concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: return Usage();
@@ -48,7 +49,7 @@ internal static class CmdletRawBaseline
         using var client = new RawHubClient(ready);
         JsonObject result = op switch
         {
-            "bulk" => await BulkCreate(client, prefix, count, concurrency),
+            "bulk" => await BulkCreate(client, prefix, from, count, concurrency),
             "get" => await SequentialGet(client, device, count, warmup),
             "patch" => await ConcurrentPatch(client, prefix, count, concurrency, warmup),
             _ => throw new ArgumentException($"Unknown operation '{op}'."),
@@ -59,19 +60,19 @@ internal static class CmdletRawBaseline
 
     private static int Usage()
     {
-        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--count N] [--concurrency C] [--device D] [--warmup W]");
+        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--from F] [--count N] [--concurrency C] [--device D] [--warmup W]");
         return 2;
     }
 
-    /// <summary>Devices {prefix}{i:D6} with tags set = prefix, n = i and plant, 100 per bulk POST /devices, several requests at once.</summary>
-    private static async Task<JsonObject> BulkCreate(RawHubClient client, string prefix, int count, int concurrency)
+    /// <summary>Devices {prefix}{i:D6}, from &lt;= i &lt; count, with tags set = prefix, n = i and plant, 100 per bulk POST /devices, several requests at once.</summary>
+    private static async Task<JsonObject> BulkCreate(RawHubClient client, string prefix, int from, int count, int concurrency)
     {
         var sw = Stopwatch.StartNew();
         int next = 0;
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
             int start;
-            while ((start = Interlocked.Add(ref next, 100) - 100) < count)
+            while ((start = from + Interlocked.Add(ref next, 100) - 100) < count)
             {
                 var sb = new StringBuilder("[");
                 for (int i = start; i < Math.Min(count, start + 100); i++)
@@ -85,7 +86,7 @@ internal static class CmdletRawBaseline
                 if (status != 200) throw new InvalidOperationException($"bulk create answered {status}");
             }
         }));
-        return new JsonObject { ["devices"] = count, ["seconds"] = sw.Elapsed.TotalSeconds };
+        return new JsonObject { ["devices"] = count - from, ["seconds"] = sw.Elapsed.TotalSeconds };
     }
 
     /// <summary>One GET after another on one keep-alive connection, reading each body.</summary>
