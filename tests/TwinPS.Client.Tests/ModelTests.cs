@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TwinPS.Client.Tests.Infrastructure;
 
 namespace TwinPS.Client.Tests;
 
@@ -125,6 +126,44 @@ public sealed class ModelTests
 
     private static (DeviceAuthenticationType, string?, string?, string?, string?, string) Read(DeviceIdentity d) =>
         (d.AuthenticationType, d.GetPrimaryKey(), d.GetSecondaryKey(), d.PrimaryThumbprint, d.SecondaryThumbprint, d.Json.ToJsonString());
+
+    [Fact]
+    public async Task A_twin_read_from_bytes_is_parsed_once_even_when_many_threads_read_it_first_at_the_same_time()
+    {
+        var text = TestClients.TwinJson("d1");
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var twin = IoTHubTwin.FromUtf8(System.Text.Encoding.UTF8.GetBytes(text), out var shape)!;
+            Assert.Equal(IoTHubTwin.DocumentShape.Twin, shape);
+            using var start = new ManualResetEventSlim();
+            var readers = Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            {
+                start.Wait();
+                return twin.Json;
+            })).ToArray();
+            start.Set();
+            var seen = await Task.WhenAll(readers);
+
+            Assert.All(seen, json => Assert.Same(seen[0], json));
+            Assert.Same(seen[0], twin.Json);
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(text), twin.Json));
+        }
+    }
+
+    [Theory]
+    [InlineData("[]", "NotAnObject")]
+    [InlineData("\"d1\"", "NotAnObject")]
+    [InlineData("{}", "NoDeviceId")]
+    [InlineData("{\"deviceId\":null}", "NoDeviceId")]
+    [InlineData("{\"x\":{\"deviceId\":\"d1\"}}", "NoDeviceId")]
+    [InlineData("{\"x\":[1,{\"y\":[]}],\"deviceId\":\"d1\"}", "Twin")]
+    public void A_document_is_a_twin_only_with_a_top_level_string_device_id(string json, string expected)
+    {
+        var twin = IoTHubTwin.FromUtf8(System.Text.Encoding.UTF8.GetBytes(json), out var shape);
+
+        Assert.Equal(expected, shape.ToString());
+        Assert.Equal(expected == "Twin", twin is not null);
+    }
 
     private static (DeviceAuthenticationType, string?, string?, string?, string?, string) Read(ModuleIdentity m) =>
         (m.AuthenticationType, m.GetPrimaryKey(), m.GetSecondaryKey(), m.PrimaryThumbprint, m.SecondaryThumbprint, m.Json.ToJsonString());

@@ -10,8 +10,9 @@ namespace TwinPS.Client;
 /// </summary>
 public sealed class IoTHubTwin
 {
-    // The document as the hub sent it (UTF-8), until Json is first read; null for a twin made from a JsonObject.
-    private readonly byte[]? _utf8;
+    // The document as the hub sent it (UTF-8), until Json is first read (then released: the parsed document keeps its
+    // own copy); null for a twin made from a JsonObject.
+    private byte[]? _utf8;
     private JsonObject? _json;
 
     /// <summary>Wraps a twin document (not copied).</summary>
@@ -185,11 +186,20 @@ public sealed class IoTHubTwin
         ? string.Create(CultureInfo.InvariantCulture, $"Twin {DeviceId} (etag {ETag}, version {Version})")
         : string.Create(CultureInfo.InvariantCulture, $"Twin {DeviceId}/{ModuleId} (etag {ETag}, version {Version})");
 
-    // Concurrent first readers may both parse; all of them get the one document published first.
+    // Concurrent first readers may both parse; all of them get the one document published first. The bytes are released
+    // only after the document is published, so a reader that finds them gone finds the document.
     private JsonObject ParseOnce()
     {
-        var parsed = (JsonObject)JsonNode.Parse(_utf8!)!;
-        return Interlocked.CompareExchange(ref _json, parsed, null) ?? parsed;
+        var utf8 = Volatile.Read(ref _utf8);
+        if (utf8 is null)
+        {
+            return Volatile.Read(ref _json)!;
+        }
+
+        var parsed = (JsonObject)JsonNode.Parse(utf8)!;
+        var published = Interlocked.CompareExchange(ref _json, parsed, null) ?? parsed;
+        Volatile.Write(ref _utf8, null);
+        return published;
     }
 
     private JsonObject Properties(string section) =>
