@@ -22,10 +22,11 @@ function Get-LoadAverage {
 }
 
 function Get-LoadDescription([string] $Load) {
-    # 'quiet' or 'loaded' from the 1-minute load against the CPU count, as every section says it.
+    # 'quiet' or 'loaded' from the 1-minute load against the CPU count, as every section says it. The load counts every
+    # runnable process, the benchmark's own earlier steps (its emulator and clients) included, so it says busy, not whose.
     $first = [double]::Parse(($Load -split ' ')[0], $script:BenchInvariant)
     if ($first -le [Environment]::ProcessorCount) { "quiet: 1-minute load $(($Load -split ' ')[0]) ≤ $([Environment]::ProcessorCount) CPUs" }
-    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, other work shared the machine" }
+    else { "loaded: 1-minute load $(($Load -split ' ')[0]) > $([Environment]::ProcessorCount) CPUs, counting the benchmark's own earlier steps and any other work" }
 }
 
 function Get-MachineDescription([switch] $WithNode) {
