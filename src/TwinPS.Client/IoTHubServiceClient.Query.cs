@@ -148,10 +148,7 @@ public sealed partial class IoTHubServiceClient
                 }
             }
 
-            if (reader.Read())
-            {
-                throw new JsonException("The page has more than one JSON value.");
-            }
+            IoTHubTwin.ExpectEnd(ref reader);
         }
         catch (JsonException ex)
         {

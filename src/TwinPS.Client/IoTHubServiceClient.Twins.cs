@@ -32,8 +32,9 @@ public sealed partial class IoTHubServiceClient
     public async Task<IoTHubTwin> UpdateTwinAsync(string deviceId, string? moduleId, TwinPatch patch, string? ifMatch = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        TwinPath(deviceId, moduleId);
-        return await SendTwinWriteAsync(deviceId, moduleId, TwinWrite.MergeBody(patch).Body!, "PATCH", ifMatch, cancellationToken).ConfigureAwait(false);
+        var path = TwinPath(deviceId, moduleId);
+        var write = TwinWrite.MergeBody(patch);
+        return await SendTwinWriteAsync(deviceId, moduleId, path, write.Body!, write.Method, ifMatch, cancellationToken, write.SerializedBody).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -43,8 +44,9 @@ public sealed partial class IoTHubServiceClient
     /// <exception cref="TwinPS.Protocol.TwinValidationException">The document breaks a twin rule (names the key/path).</exception>
     public async Task<IoTHubTwin> ReplaceTwinAsync(string deviceId, string? moduleId, JsonObject? tags, JsonObject? desired, string? ifMatch = null, CancellationToken cancellationToken = default)
     {
-        TwinPath(deviceId, moduleId);
-        return await SendTwinWriteAsync(deviceId, moduleId, TwinWrite.ReplaceBody(tags, desired).Body!, "PUT", ifMatch, cancellationToken).ConfigureAwait(false);
+        var path = TwinPath(deviceId, moduleId);
+        var write = TwinWrite.ReplaceBody(tags, desired);
+        return await SendTwinWriteAsync(deviceId, moduleId, path, write.Body!, write.Method, ifMatch, cancellationToken, write.SerializedBody).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -60,7 +62,7 @@ public sealed partial class IoTHubServiceClient
     {
         ArgumentNullException.ThrowIfNull(write);
         options ??= new TwinWriteOptions();
-        TwinPath(deviceId, moduleId);
+        var path = TwinPath(deviceId, moduleId);
         if (write.Section is not TwinPS.Protocol.TwinSectionKind section)
         {
             var request = new TwinWriteRequest(write.Method, write.Body!, options.Force ? TwinPS.Protocol.ETags.Wildcard : options.IfMatch);
@@ -69,7 +71,7 @@ public sealed partial class IoTHubServiceClient
                 return null;
             }
 
-            return await SendTwinWriteAsync(deviceId, moduleId, request.Body, request.Method, request.IfMatch, cancellationToken, write.SerializedBody).ConfigureAwait(false);
+            return await SendTwinWriteAsync(deviceId, moduleId, path, request.Body, request.Method, request.IfMatch, cancellationToken, write.SerializedBody).ConfigureAwait(false);
         }
 
         const int ForcedAttempts = 3;
@@ -89,7 +91,7 @@ public sealed partial class IoTHubServiceClient
 
             try
             {
-                return await SendTwinWriteAsync(deviceId, moduleId, body, "PATCH", request.IfMatch, cancellationToken).ConfigureAwait(false);
+                return await SendTwinWriteAsync(deviceId, moduleId, path, body, "PATCH", request.IfMatch, cancellationToken).ConfigureAwait(false);
             }
             catch (IoTHubServiceException ex) when (options.Force && ex.Status == 412 && attempt < ForcedAttempts)
             {
@@ -110,10 +112,10 @@ public sealed partial class IoTHubServiceClient
 
     // One PATCH or PUT of a checked body, with the read-back of a lost answer: after a lost first answer a 412 may be our
     // own first attempt's success; only if the twin holds exactly what was sent is it one.
-    // serializedBody: the body as sent, when the caller already has it (a write sent to many twins is serialized once).
-    private async Task<IoTHubTwin> SendTwinWriteAsync(string deviceId, string? moduleId, JsonObject body, string method, string? ifMatch, CancellationToken cancellationToken, BinaryData? serializedBody = null)
+    // path: TwinPath of the ids, checked by the caller; serializedBody: the body as sent, when the caller already has it (a
+    // write sent to many twins is serialized once).
+    private async Task<IoTHubTwin> SendTwinWriteAsync(string deviceId, string? moduleId, string path, JsonObject body, string method, string? ifMatch, CancellationToken cancellationToken, BinaryData? serializedBody = null)
     {
-        var path = TwinPath(deviceId, moduleId);
         try
         {
             using var message = await SendAsync(new RequestMethod(method), path, body, IfMatchHeader(ifMatch), null, cancellationToken, serializedBody: serializedBody).ConfigureAwait(false);

@@ -291,28 +291,15 @@ Describe 'The emulator credential in a session that loaded another Azure.Core fi
     It 'runs the scenario through New-IoTHubEmulatorCredential and through a credential of the other copy' {
         # Azure.Core 1.44.1 (as Az.Accounts brings) is loaded before TwinPS. The module's own credential and a
         # TokenCredential of the other copy (adapted by Connect-IoTHub) both reach this test's emulator.
-        $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
-        $older = Join-Path $nugetRoot 'azure.core/1.44.1/lib/net6.0/Azure.Core.dll'
+        $older = Get-TwinTestNuGetFile 'azure.core/1.44.1/lib/net6.0/Azure.Core.dll'
         $deviceId = 'entra-foreign-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
         New-TwinTestDevice $script:hub $deviceId
         $r = Invoke-TwinTestChild @'
-param([string] $ModulePath, [string] $OtherAzureCore, [string] $HostName, [string] $CAPath, [string] $Owner, [string] $Token, [string] $DeviceId)
+param([string] $ModulePath, [string] $OtherAzureCore, [string] $CredentialSource, [string] $HostName, [string] $CAPath, [string] $Owner, [string] $Token, [string] $DeviceId)
 $ErrorActionPreference = 'Stop'
 Add-Type -Path $OtherAzureCore
-Add-Type -IgnoreWarnings -WarningAction SilentlyContinue -ReferencedAssemblies $OtherAzureCore -TypeDefinition @"
-using System;
-using System.Threading;
-using System.Threading.Tasks;
-using Azure.Core;
-public sealed class SessionCopyCredential : TokenCredential
-{
-    public string Token;
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-        new AccessToken(Token, DateTimeOffset.UtcNow.AddMinutes(30));
-    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-        new ValueTask<AccessToken>(GetToken(requestContext, cancellationToken));
-}
-"@
+# -IgnoreWarnings: CS1701, the old copy was built against an older System.Runtime (it binds to this one).
+Add-Type -IgnoreWarnings -WarningAction SilentlyContinue -ReferencedAssemblies $OtherAzureCore -Path $CredentialSource
 Import-Module $ModulePath
 $result = [ordered]@{}
 $credential = New-IoTHubEmulatorCredential -Role 'IoT Hub Twin Contributor' -ConnectionString $Owner -CACertificatePath $CAPath -Lifetime (New-TimeSpan -Seconds 2)
@@ -335,7 +322,7 @@ $result.OtherCopy = (Get-IoTDevice -DeviceId $DeviceId -Connection $connection).
 $result.OtherCopyVersion = [Azure.Core.TokenCredential].Assembly.GetName().Version.ToString()
 $result | ConvertTo-Json -Compress
 '@ @{
-            ModulePath = $script:TwinTestModulePath; OtherAzureCore = $older; HostName = $script:hubHost; CAPath = $script:hub.caCertificatePath
+            ModulePath = $script:TwinTestModulePath; OtherAzureCore = $older; CredentialSource = $script:SessionCopyCredentialSource; HostName = $script:hubHost; CAPath = $script:hub.caCertificatePath
             Owner = $script:hub.serviceConnectionString; Token = (New-RawToken -Role 'IoT Hub Data Reader'); DeviceId = $deviceId
         }
         $r.OtherCopyVersion | Should -Be '1.44.1.0'

@@ -7,11 +7,10 @@
 BeforeAll {
     . $PSScriptRoot/common.ps1
 
-    $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
-    $script:OlderAzureCore = Join-Path $nugetRoot 'azure.core/1.44.1/lib/net6.0/Azure.Core.dll'
-    $script:NewerAzureCore = Join-Path $nugetRoot 'azure.core/1.64.0/lib/net8.0/Azure.Core.dll'
+    $script:OlderAzureCore = Get-TwinTestNuGetFile 'azure.core/1.44.1/lib/net6.0/Azure.Core.dll'
+    $script:NewerAzureCore = Get-TwinTestNuGetFile 'azure.core/1.64.0/lib/net8.0/Azure.Core.dll'
     # Azure.Core 1.64's AccessToken needs the System.ClientModel it was built against (TwinPS ships an older one).
-    $script:NewerClientModel = Join-Path $nugetRoot 'system.clientmodel/1.16.0/lib/net8.0/System.ClientModel.dll'
+    $script:NewerClientModel = Get-TwinTestNuGetFile 'system.clientmodel/1.16.0/lib/net8.0/System.ClientModel.dll'
     foreach ($path in $script:OlderAzureCore, $script:NewerAzureCore, $script:NewerClientModel) {
         if (-not (Test-Path $path)) { throw "'$path' is missing: restore tests/tools/TestTools.csproj (build.ps1 Test does)." }
     }
@@ -166,30 +165,11 @@ Describe 'A TokenCredential from the session''s own Azure.Core copy (fresh pwsh)
         # The credential derives from the OTHER copy's Azure.Core.TokenCredential (1.44.1, as Az.Accounts would bring),
         # a different type from TwinPS's own; Connect-IoTHub adapts it and calls it for its token.
         $r = Invoke-TwinTestChild @'
-param([string] $ModulePath, [string] $OtherAzureCore)
+param([string] $ModulePath, [string] $OtherAzureCore, [string] $CredentialSource)
 $ErrorActionPreference = 'Stop'
 Add-Type -Path $OtherAzureCore
 # -IgnoreWarnings: CS1701, the old copy was built against an older System.Runtime (it binds to this one).
-Add-Type -IgnoreWarnings -WarningAction SilentlyContinue -ReferencedAssemblies $OtherAzureCore -TypeDefinition @"
-using System;
-using System.Threading;
-using System.Threading.Tasks;
-using Azure.Core;
-public sealed class SessionCopyCredential : TokenCredential
-{
-    public int Calls;
-    public string Scopes;
-    public Func<string> Issue;
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-    {
-        Calls++;
-        Scopes = string.Join(" ", requestContext.Scopes);
-        return new AccessToken(Issue(), DateTimeOffset.UtcNow.AddMinutes(30));
-    }
-    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-        new ValueTask<AccessToken>(GetToken(requestContext, cancellationToken));
-}
-"@
+Add-Type -IgnoreWarnings -WarningAction SilentlyContinue -ReferencedAssemblies $OtherAzureCore -Path $CredentialSource
 Import-Module $ModulePath
 $hub = Start-IoTHubEmulator -InMemory
 try {
@@ -204,7 +184,7 @@ try {
 }
 finally { $hub | Stop-IoTHubEmulator }
 @{ Calls = $credential.Calls; Scopes = $credential.Scopes; Outcome = $outcome; Wrong = $wrong } | ConvertTo-Json -Compress
-'@ @{ ModulePath = $script:TwinTestModulePath; OtherAzureCore = $script:OlderAzureCore }
+'@ @{ ModulePath = $script:TwinTestModulePath; OtherAzureCore = $script:OlderAzureCore; CredentialSource = $script:SessionCopyCredentialSource }
         $r.Calls | Should -BeGreaterOrEqual 1
         $r.Scopes | Should -Be 'https://iothubs.azure.net/.default'
         # A token the emulator did not issue: the hub's 401, not a type mismatch.

@@ -193,6 +193,15 @@ function Stop-TwinTestHub($Hub) {
     if (-not $Hub.Process.WaitForExit(10000)) { $Hub.Process.Kill($true) }
 }
 
+function Get-TwinTestNuGetFile([string] $RelativePath) {
+    <# A file of a package in the NuGet cache (restored there by tests/tools/TestTools.csproj), e.g. another Azure.Core copy. #>
+    $root = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    Join-Path $root $RelativePath
+}
+
+# The C# source of a TokenCredential of another Azure.Core copy, for child scenarios that compile it against that copy.
+$script:SessionCopyCredentialSource = Join-Path $PSScriptRoot 'fixtures/SessionCopyCredential.cs'
+
 function Invoke-TwinTestChild([string] $Script, [hashtable] $Parameters) {
     <# Runs $Script in a fresh pwsh (this same PowerShell) with $Parameters; its last output line is JSON. #>
     $file = Join-Path ([IO.Path]::GetTempPath()) ('twinps-child-' + [guid]::NewGuid().ToString('N') + '.ps1')

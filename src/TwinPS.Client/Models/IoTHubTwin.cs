@@ -89,11 +89,15 @@ public sealed class IoTHubTwin
         return hasDeviceId;
     }
 
+    /// <summary>A query result item as a twin when it is one (an object with a string <c>deviceId</c>); null otherwise.</summary>
+    internal static IoTHubTwin? FromItem(JsonNode? item) =>
+        item is JsonObject document && JsonFields.GetString(document, "deviceId") is not null ? new IoTHubTwin(document) : null;
+
     /// <summary>A twin of a document already read with <see cref="ReadObjectHasDeviceId"/> (which returned true).</summary>
     internal static IoTHubTwin FromCheckedUtf8(ReadOnlySpan<byte> utf8) => new(utf8.ToArray());
 
-    // Anything after the one value is invalid JSON (the reader throws on it).
-    private static void ExpectEnd(ref Utf8JsonReader reader)
+    /// <summary>Refuses anything after the one JSON value the reader has read (the reader itself throws on most of it).</summary>
+    internal static void ExpectEnd(ref Utf8JsonReader reader)
     {
         if (reader.Read())
         {

@@ -78,7 +78,7 @@ public sealed class QueryPage
             return _entries[index] as IoTHubTwin;
         }
 
-        return IsTwin && _items![index] is JsonObject item && JsonFields.GetString(item, "deviceId") is not null ? new IoTHubTwin(item) : null;
+        return IsTwin ? IoTHubTwin.FromItem(_items![index]) : null;
     }
 
     /// <summary>The item at <paramref name="index"/> (for a twin, its document).</summary>
@@ -89,8 +89,5 @@ public sealed class QueryPage
 public readonly record struct QueryItem(string ItemType, JsonNode Item)
 {
     /// <summary>The item as a twin when the page holds twins (<c>SELECT *</c> over devices or modules); null otherwise.</summary>
-    public IoTHubTwin? AsTwin() =>
-        string.Equals(ItemType, "Twin", StringComparison.Ordinal) && Item is JsonObject obj && JsonFields.GetString(obj, "deviceId") is not null
-            ? new IoTHubTwin(obj)
-            : null;
+    public IoTHubTwin? AsTwin() => string.Equals(ItemType, "Twin", StringComparison.Ordinal) ? IoTHubTwin.FromItem(Item) : null;
 }
