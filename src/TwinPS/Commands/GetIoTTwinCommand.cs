@@ -37,6 +37,9 @@ public sealed class GetIoTTwinCommand : TwinCommandBase
     internal override ThrottleClass ReportedThrottleClass => ThrottleClass.TwinRead;
 
     /// <inheritdoc/>
+    protected override bool StartPipedItemsOnWorker => true;
+
+    /// <inheritdoc/>
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         string? moduleId = NormalizeModuleId(ModuleId);

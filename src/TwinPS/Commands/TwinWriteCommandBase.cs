@@ -108,6 +108,9 @@ public abstract class TwinWriteCommandBase : TwinCommandBase
     protected virtual bool IsHighImpact => false;
 
     /// <inheritdoc/>
+    protected override bool StartPipedItemsOnWorker => _skipConfirmation || _silentYes;
+
+    /// <inheritdoc/>
     protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         await base.BeginProcessingAsync(cancellationToken).ConfigureAwait(false);

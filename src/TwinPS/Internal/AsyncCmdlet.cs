@@ -25,7 +25,7 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     // Read without touching _work, which Dispose disposes (a disposed source's token stays usable).
     private readonly CancellationToken _workToken;
 
-    private readonly BlockingCollection<Action> _pipelineCalls = new();
+    private readonly PipelineCallQueue _pipelineCalls = new();
     private readonly ConcurrentDictionary<long, Task> _runningWork = new();
     private readonly object _slotGate = new();
     private readonly Queue<Func<CancellationToken, Task>> _accepted = new();
@@ -48,6 +48,13 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
 
     /// <summary>How many <see cref="EnqueueWork"/> items may run at once (read on first use).</summary>
     protected virtual int WorkThrottleLimit => 1;
+
+    /// <summary>
+    /// Whether an item queued while processing piped input starts on a thread-pool thread instead of on the pipeline
+    /// thread (read per item). Only for items that never ask the pipeline thread anything while they start (no
+    /// ShouldProcess prompt): a prompt from an item started elsewhere would come after later records were bound.
+    /// </summary>
+    protected virtual bool StartPipedItemsOnWorker => false;
 
     /// <summary>Runs once before any input; may call the *Safe members.</summary>
     protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -102,7 +109,8 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Runs <paramref name="work"/> with at most <see cref="WorkThrottleLimit"/> items running at once. While a slot is
     /// free the item starts at once on the calling thread (and continues on the thread pool at its first wait, so its
-    /// synchronous part must not block: await instead). Otherwise it is accepted into a short queue (as long as the
+    /// synchronous part must not block: await instead), or on a worker for piped input when
+    /// <see cref="StartPipedItemsOnWorker"/> allows. Otherwise it is accepted into a short queue (as long as the
     /// limit) that the running items take their next item from as they finish, on their own thread: a busy bulk run
     /// hands no item back and forth between threads. The returned task completes when the item has been started or
     /// accepted; when the queue is full it waits until half of it has been started (back-pressure). Items not yet
@@ -160,7 +168,11 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
 
     private void StartSlot(Func<CancellationToken, Task> work, CancellationToken token)
     {
-        Task running = RunSlotAsync(work, token);
+        // A piped record's item starts on a worker when the command allows it: the pipeline thread then only binds
+        // records and queues them (binding is the bottleneck of piped input), instead of also sending each request.
+        Task running = Environment.CurrentManagedThreadId == _pipelineThreadId && StartPipedItemsOnWorker && MyInvocation.ExpectingInput
+            ? Task.Run(() => RunSlotAsync(work, token), CancellationToken.None)
+            : RunSlotAsync(work, token);
         if (running.IsCompleted)
         {
             return;
@@ -390,7 +402,6 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
     {
         _work.Dispose();
         _stop.Dispose();
-        _pipelineCalls.Dispose();
     }
 
     private void FailFatally(Exception exception)
@@ -502,20 +513,8 @@ public abstract partial class AsyncCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private void PostToPipeline(Action call)
-    {
-        try
-        {
-            if (!_pipelineCalls.IsAddingCompleted)
-            {
-                _pipelineCalls.Add(call);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
-        {
-            // Disposed meanwhile: the pipeline is gone, the output has nowhere to go.
-        }
-    }
+    // Refused once disposed: the pipeline is gone, the output has nowhere to go.
+    private void PostToPipeline(Action call) => _pipelineCalls.TryAdd(call);
 
     private void WaitBrieflyForWork()
     {
