@@ -12,7 +12,8 @@ namespace TwinPS.Benchmarks;
 /// Raw HttpClient baselines and bulk set-up for the cmdlet benchmark (tools/Bench-Cmdlets.ps1), against an emulator
 /// the script started. Prints one JSON result line on stdout.
 /// Usage: TwinPS.Benchmarks cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--from F] [--count N] [--concurrency C] [--device D] [--warmup W]
-/// --warmup W is the size of one warm-up pass (calls, or PATCHes); passes repeat until the JIT has settled (JitWarmUp).
+/// --warmup W is the size of one warm-up pass (calls, or PATCHes); passes repeat until the JIT has settled and for at
+/// least --warmup-seconds S (JitWarmUp).
 /// 'client-get' is the breakdown row: the same sequential GETs through TwinPS.Client's IoTHubServiceClient (its Azure.Core
 /// pipeline and twin parsing, no PowerShell), trusting the emulator's CA the way Connect-IoTHub does.
 /// </summary>
@@ -38,6 +39,7 @@ internal static class CmdletRawBaseline
                 case "--from": from = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--concurrency": concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--warmup-seconds": JitWarmUp.MinimumSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: return Usage();
             }
         }
@@ -64,7 +66,7 @@ internal static class CmdletRawBaseline
 
     private static int Usage()
     {
-        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--from F] [--count N] [--concurrency C] [--device D] [--warmup W]");
+        Console.Error.WriteLine("Usage: cmdlet-raw (bulk|get|client-get|patch) --ready READY.json [--prefix P] [--from F] [--count N] [--concurrency C] [--device D] [--warmup W] [--warmup-seconds S]");
         return 2;
     }
 
@@ -157,18 +159,21 @@ internal static class CmdletRawBaseline
 }
 
 /// <summary>
-/// Warm-up until the JIT has settled: passes run until three in a row compile fewer than 20 methods (at most 60 s). A
-/// fixed count of warm-up calls is not enough for a fair comparison: a small C# loop reaches its optimized code within a
-/// few hundred calls, a PowerShell session only after many thousands (tools/Bench-Cmdlets.ps1 warms its child pwsh with
-/// the same rule).
+/// Warm-up until the process has settled: passes run for at least <see cref="MinimumSeconds"/> and until three in a row
+/// compile fewer than 20 methods (at most 60 s). A fixed count of warm-up calls is not enough for a fair comparison: a
+/// small C# loop reaches its optimized code within a few hundred calls, a PowerShell session only after many thousands
+/// (tools/Bench-Cmdlets.ps1 warms its child pwsh with the same rule).
 /// </summary>
 internal static class JitWarmUp
 {
+    /// <summary>The shortest warm-up (--warmup-seconds).</summary>
+    public static int MinimumSeconds { get; set; } = 5;
+
     public static async Task UntilSettledAsync(Func<Task> pass)
     {
         var sw = Stopwatch.StartNew();
         int quietPasses = 0;
-        while (quietPasses < 3 && sw.Elapsed < TimeSpan.FromSeconds(60))
+        while ((quietPasses < 3 || sw.Elapsed < TimeSpan.FromSeconds(MinimumSeconds)) && sw.Elapsed < TimeSpan.FromSeconds(60))
         {
             long before = System.Runtime.JitInfo.GetCompiledMethodCount();
             await pass();
