@@ -231,6 +231,25 @@ Describe '-WhatIf' {
         $script:lines[0] | Should -BeLike "*PATCH {`"tags`":{`"a`":1}} with If-Match: `"$($twin.ETag)`"*"
     }
 
+    It 'asks about each piped twin before the next one is bound, even with many requests allowed at once' {
+        # Piped items start on a worker only when nothing will be asked; one that asks starts on the pipeline thread, so
+        # its question comes right after its record is bound, as it would from any PowerShell command.
+        $transcript = Join-Path ([System.IO.Path]::GetTempPath()) ("twinps-order-" + [guid]::NewGuid() + '.txt')
+        $null = Start-Transcript -Path $transcript -UseMinimalHeader
+        try {
+            1..6 | ForEach-Object { Write-Host "bound w-$_"; "w-$_" } |
+                Set-IoTTwinDesired -Desired @{ order = 1 } -ThrottleLimit 16 -WhatIf | Out-Null
+        }
+        finally { $null = Stop-Transcript }
+        try { $lines = @(Get-Content $transcript | Where-Object { $_ -like 'bound *' -or $_ -like 'What if:*' }) }
+        finally { Remove-Item $transcript -ErrorAction SilentlyContinue }
+        $lines.Count | Should -Be 12
+        for ($i = 1; $i -le 6; $i++) {
+            $lines[2 * $i - 2] | Should -BeExactly "bound w-$i"
+            $lines[2 * $i - 1] | Should -BeLike "What if:*twin 'w-$i' on hub*"
+        }
+    }
+
     It 'writes the same request text as a verbose message with -Verbose (and performs it)' {
         $verbose = Set-IoTTwinDesired w-12 @{ verbose = 1 } -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         "$verbose" | Should -BeLike '*Merge desired properties: PATCH {"properties":{"desired":{"verbose":1}}}*'
