@@ -67,9 +67,10 @@ function Invoke-WarmUp([scriptblock] `$Pass) {
 }
 "@
 
-# A raw GET of the twin from PowerShell itself (the context row of the Get part): the SAS signed in script, the emulator's
-# CA trusted through a custom-root chain policy (no callback), one HttpClient for the whole loop.
-$RawGetFromPwsh = @'
+# The raw side of every Get and Set process, with no TwinPS code: one HttpClient (the emulator's CA trusted through a
+# custom-root chain policy, no callback), the SAS signed in script, the C# loops of tools/BenchRawLoop.cs, and the raw
+# GET written in PowerShell (the context row of the Get part).
+$RawClientSetup = @'
 $rawCa = [Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $env:TWINPS_BENCH_CA))
 $rawPolicy = [Security.Cryptography.X509Certificates.X509ChainPolicy]::new()
 $rawPolicy.TrustMode = 'CustomRootTrust'; $rawPolicy.RevocationMode = 'NoCheck'; $null = $rawPolicy.CustomTrustStore.Add($rawCa)
@@ -141,13 +142,13 @@ $Prologue
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 for (`$i = 0; `$i -lt 1000; `$i++) { `$null = Get-IoTTwin -DeviceId get-000000 }
 `$c0 = `$sw.Elapsed.TotalSeconds
-$RawGetFromPwsh
+$RawClientSetup
 Invoke-WarmUp { for (`$i = 0; `$i -lt 1000; `$i++) { `$null = Get-IoTTwin -DeviceId get-000000 } }
-Invoke-WarmUp { `$null = [TwinBenchRawLoop]::Get(`$rawHttp, `$rawUri, `$rawToken, 1000) }
+Invoke-WarmUp { `$null = [TwinPS.Benchmarks.RawLoop]::Get(`$rawHttp, `$rawUri, `$rawToken, 1000) }
 # The goal's pair: the raw C# loop and the cmdlet, alternating in this process, five passes each.
 `$rawPasses = [Collections.Generic.List[double]]::new(); `$cmdPasses = [Collections.Generic.List[double]]::new()
 for (`$k = 0; `$k -lt 5; `$k++) {
-    `$rawPasses.Add([TwinBenchRawLoop]::Get(`$rawHttp, `$rawUri, `$rawToken, $GetCalls))
+    `$rawPasses.Add([TwinPS.Benchmarks.RawLoop]::Get(`$rawHttp, `$rawUri, `$rawToken, $GetCalls))
     `$sw = [Diagnostics.Stopwatch]::StartNew()
     for (`$i = 0; `$i -lt $GetCalls; `$i++) { `$null = Get-IoTTwin -DeviceId get-000000 }
     `$cmdPasses.Add(`$sw.Elapsed.TotalSeconds / $GetCalls * 1e6)
@@ -209,15 +210,15 @@ for (`$i = 0; `$i -lt $GetCalls; `$i++) { `$null = Get-RawTwin }
                 $invocation = if ($form -eq 'pipe') { "`$ids | Set-IoTTwinDesired -Desired @{ bench = `$n } -ThrottleLimit $limit" } else { "Set-IoTTwinDesired -DeviceId `$ids -Desired @{ bench = `$n } -ThrottleLimit $limit" }
                 $r = Invoke-PwshJson -WorkFolder $Work @"
 $Prologue
-$RawGetFromPwsh
+$RawClientSetup
 `$ids = [string[]] (0..$($Patches - 1) | ForEach-Object { 'patch-{0:D6}' -f `$_ })
 `$n = 0
 Invoke-WarmUp { $invocation }
-Invoke-WarmUp { `$null = [TwinBenchRawLoop]::Patch(`$rawHttp, `$rawBase, `$rawToken, `$ids, 16, 0) }
+Invoke-WarmUp { `$null = [TwinPS.Benchmarks.RawLoop]::Patch(`$rawHttp, `$rawBase, `$rawToken, `$ids, 16, 0) }
 # Three passes each, alternating (raw first), the median pass of each reported.
 `$rawRates = [Collections.Generic.List[double]]::new(); `$cmdRates = [Collections.Generic.List[double]]::new()
 for (`$n = 1; `$n -le 3; `$n++) {
-    `$rawRates.Add([TwinBenchRawLoop]::Patch(`$rawHttp, `$rawBase, `$rawToken, `$ids, 16, `$n))
+    `$rawRates.Add([TwinPS.Benchmarks.RawLoop]::Patch(`$rawHttp, `$rawBase, `$rawToken, `$ids, 16, `$n))
     `$sw = [Diagnostics.Stopwatch]::StartNew()
     $invocation
     `$cmdRates.Add($Patches / `$sw.Elapsed.TotalSeconds)

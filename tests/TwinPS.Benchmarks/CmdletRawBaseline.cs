@@ -95,17 +95,13 @@ internal static class CmdletRawBaseline
         return new JsonObject { ["devices"] = count - from, ["seconds"] = sw.Elapsed.TotalSeconds };
     }
 
-    /// <summary>One GET after another on one keep-alive connection, reading each body.</summary>
+    /// <summary>One GET after another on one keep-alive connection, reading each body (tools/BenchRawLoop.cs).</summary>
     private static async Task<JsonObject> SequentialGet(RawHubClient client, string device, int count, int warmup)
     {
-        await JitWarmUp.UntilSettledAsync(async () =>
-        {
-            for (int i = 0; i < warmup; i++) await Expect200(client.SendAsync(HttpMethod.Get, "twins/" + Uri.EscapeDataString(device), null));
-        });
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < count; i++) await Expect200(client.SendAsync(HttpMethod.Get, "twins/" + Uri.EscapeDataString(device), null));
-        double seconds = sw.Elapsed.TotalSeconds;
-        return new JsonObject { ["calls"] = count, ["seconds"] = seconds, ["perCallMicroseconds"] = seconds / count * 1e6 };
+        string uri = client.BaseUri + "twins/" + Uri.EscapeDataString(device) + "?api-version=2021-04-12";
+        await JitWarmUp.UntilSettledAsync(() => RawLoop.GetAsync(client.Http, uri, client.Authorization, warmup));
+        double perCall = await RawLoop.GetAsync(client.Http, uri, client.Authorization, count);
+        return new JsonObject { ["calls"] = count, ["seconds"] = perCall * count / 1e6, ["perCallMicroseconds"] = perCall };
     }
 
     /// <summary>The same sequential GETs through the module's own service client (Azure.Core pipeline, twin parsing).</summary>
@@ -123,38 +119,23 @@ internal static class CmdletRawBaseline
         return new JsonObject { ["calls"] = count, ["seconds"] = seconds, ["perCallMicroseconds"] = seconds / count * 1e6 };
     }
 
-    /// <summary>One desired PATCH per device {prefix}{i:D6}, i &lt; count, with at most 'concurrency' requests in flight.</summary>
+    /// <summary>
+    /// One desired PATCH per device {prefix}{i:D6}, i &lt; count, with at most 'concurrency' requests in flight
+    /// (tools/BenchRawLoop.cs); the median of three timed passes (one pass of 1,000 PATCHes lasts well under a second).
+    /// </summary>
     private static async Task<JsonObject> ConcurrentPatch(RawHubClient client, string prefix, int count, int concurrency, int warmup)
     {
-        await JitWarmUp.UntilSettledAsync(() => Run(Math.Min(warmup, count), "{\"properties\":{\"desired\":{\"warm\":1}}}"));
-        // Three timed passes, the median reported: one pass of 1,000 PATCHes lasts well under a second.
-        var seconds = new List<double>();
-        for (int pass = 0; pass < TimedPasses; pass++)
+        string[] ids = Enumerable.Range(0, count).Select(i => prefix + i.ToString("D6", CultureInfo.InvariantCulture)).ToArray();
+        string[] warmIds = ids[..Math.Min(warmup, count)];
+        await JitWarmUp.UntilSettledAsync(() => RawLoop.PatchAsync(client.Http, client.BaseUri, client.Authorization, warmIds, concurrency, 0));
+        var rates = new List<double>();
+        for (int pass = 1; pass <= TimedPasses; pass++)
         {
-            var sw = Stopwatch.StartNew();
-            await Run(count, "{\"properties\":{\"desired\":{\"bench\":" + pass.ToString(CultureInfo.InvariantCulture) + "}}}");
-            seconds.Add(sw.Elapsed.TotalSeconds);
+            rates.Add(await RawLoop.PatchAsync(client.Http, client.BaseUri, client.Authorization, ids, concurrency, pass));
         }
 
-        double median = seconds.Order().ElementAt(TimedPasses / 2);
-        return new JsonObject { ["patches"] = count, ["concurrency"] = concurrency, ["seconds"] = median, ["rate"] = count / median };
-
-        async Task Run(int n, string body)
-        {
-            int next = -1;
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < n)
-                    await Expect200(client.SendAsync(HttpMethod.Patch, "twins/" + prefix + i.ToString("D6", CultureInfo.InvariantCulture), body));
-            }));
-        }
-    }
-
-    private static async Task Expect200(Task<int> request)
-    {
-        int status = await request;
-        if (status != 200) throw new InvalidOperationException($"Unexpected HTTP {status}");
+        double median = rates.Order().ElementAt(TimedPasses / 2);
+        return new JsonObject { ["patches"] = count, ["concurrency"] = concurrency, ["seconds"] = count / median, ["rate"] = median };
     }
 }
 
@@ -188,6 +169,15 @@ internal sealed class RawHubClient : IDisposable
     private readonly HttpClient _http;
     private readonly X509Certificate2 _ca;
     private readonly string _token;
+
+    /// <summary>The client, for the loops of tools/BenchRawLoop.cs.</summary>
+    public HttpClient Http => _http;
+
+    /// <summary>The Authorization header value (the SAS).</summary>
+    public string Authorization => _token;
+
+    /// <summary>https://localhost:port/ of the emulator.</summary>
+    public string BaseUri => _http.BaseAddress!.ToString();
 
     public RawHubClient(JsonObject ready)
     {
